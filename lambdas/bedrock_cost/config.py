@@ -1,0 +1,290 @@
+"""Typed deployment configuration (DESIGN §4.3).
+
+The same model is read by ``app.py`` at synth time (from ``cdk.json`` context or a YAML
+file named there) and by the CLI. It is strict: unknown fields are errors, so a typo in
+a key fails ``cdk synth`` with the field's path instead of being silently ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bedrock_cost.errors import ConfigError
+
+CONTEXT_KEY = "bedrock-cost-tracker"
+"""Key under ``context`` in ``cdk.json`` holding the config (inline) or ``{"config_file": ...}``."""
+
+_REGION_RE = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+_TAG_KEY_RE = re.compile(r"^[A-Za-z0-9_.:/=+\-@ ]{1,128}$")
+_SQL_SAFE_TAG_KEY_RE = re.compile(r"^[A-Za-z0-9_.:/=+\-@]{1,128}$")
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+
+Percent = Annotated[int, Field(ge=1, le=1000)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CurSource(_Strict):
+    """Where the CUR 2.0 Data Export lives (or will live, when we create it)."""
+
+    bucket: str | None = Field(
+        default=None,
+        description="Existing bucket holding the export. Omit to let the stack create one.",
+    )
+    prefix: str = Field(default="cur", description="S3 prefix the export writes under.")
+    export_name: str = Field(default="bedrock-cost-tracker", pattern=r"^[A-Za-z0-9_\-]{1,128}$")
+    create_export: bool = Field(
+        default=False,
+        description="Create the AWS::BCMDataExports::Export (with IAM principal data).",
+    )
+
+    @field_validator("bucket")
+    @classmethod
+    def _bucket_name(cls, value: str | None) -> str | None:
+        if value is not None and not _BUCKET_RE.match(value):
+            raise ValueError("must be a valid S3 bucket name (3-63 lowercase letters, digits, '.', '-')")
+        return value
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        return value.strip("/")
+
+    @model_validator(mode="after")
+    def _bucket_or_create(self) -> CurSource:
+        if self.bucket is None and not self.create_export:
+            raise ValueError("set 'bucket' to an existing export location, or 'create_export: true'")
+        return self
+
+
+class AthenaSettings(_Strict):
+    """Athena workgroup limits: the cutoff is what stops a runaway query costing dollars."""
+
+    database: str = Field(default="bedrock_cost", pattern=r"^[a-z_][a-z0-9_]{0,254}$")
+    table: str = Field(default="cur2", pattern=r"^[a-z_][a-z0-9_]{0,254}$")
+    bytes_scanned_cutoff_mb: int = Field(default=10_240, ge=10, le=10_000_000)
+    results_retention_days: int = Field(default=30, ge=1, le=3650)
+
+
+class AllowedValues(_Strict):
+    """Allowed values for one tag key: a list, a regular expression, or both."""
+
+    values: list[str] = Field(default_factory=list)
+    pattern: str | None = None
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from exc
+        return value
+
+
+class TagPolicy(_Strict):
+    """Tag rules for Bedrock resources (enforced by the tag-enforcer)."""
+
+    required_keys: list[str] = Field(default_factory=list)
+    allowed_values: dict[str, AllowedValues] = Field(default_factory=dict)
+    case_sensitive: bool = Field(
+        default=False, description="Compare keys and values case-sensitively."
+    )
+    defaults: dict[str, str] = Field(
+        default_factory=dict, description="Values added for missing keys in remediate mode."
+    )
+    mode: Literal["report", "remediate"] = "report"
+
+    @model_validator(mode="after")
+    def _keys_known(self) -> TagPolicy:
+        for key in list(self.allowed_values) + list(self.defaults):
+            if not _TAG_KEY_RE.match(key):
+                raise ValueError(f"tag key {key!r} is not a valid AWS tag key")
+        return self
+
+
+class Budget(_Strict):
+    """A monthly budget (and optional daily one) in USD."""
+
+    monthly_usd: Decimal = Field(gt=0)
+    daily_usd: Decimal | None = Field(default=None, gt=0)
+    thresholds_pct: list[Percent] = Field(default_factory=lambda: [50, 75, 90, 100])
+    forecast_pct: Percent | None = 100
+
+    @field_validator("thresholds_pct")
+    @classmethod
+    def _at_most_four(cls, value: list[int]) -> list[int]:
+        # AWS Budgets allows 5 notifications; one is kept for the forecast.
+        if not 1 <= len(value) <= 4:
+            raise ValueError("give 1 to 4 actual-spend thresholds (AWS allows 5 notifications incl. forecast)")
+        if len(set(value)) != len(value):
+            raise ValueError("thresholds must be distinct")
+        return sorted(value)
+
+
+class Budgets(_Strict):
+    total: Budget | None = None
+    per_tag: dict[str, dict[str, Budget]] = Field(
+        default_factory=dict,
+        description="tag key -> tag value -> budget, e.g. {team: {ml: {monthly_usd: 5000}}}",
+    )
+    budget_action: Literal["none", "deny"] = Field(
+        default="none",
+        description="'deny' attaches a deny policy on bedrock:InvokeModel* at 100 % of the total budget.",
+    )
+    deny_role_names: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _deny_needs_roles(self) -> Budgets:
+        if self.budget_action == "deny" and (not self.deny_role_names or self.total is None):
+            raise ValueError("budget_action 'deny' needs a 'total' budget and at least one of 'deny_role_names'")
+        return self
+
+
+class Alerts(_Strict):
+    emails: list[str] = Field(default_factory=list)
+    slack_webhook_secret_name: str | None = None
+
+    @field_validator("emails")
+    @classmethod
+    def _emails(cls, value: list[str]) -> list[str]:
+        for email in value:
+            if not _EMAIL_RE.match(email):
+                raise ValueError(f"{email!r} is not an e-mail address")
+        if len(value) > 10:
+            raise ValueError("AWS Budgets accepts at most 10 e-mail subscribers")
+        return value
+
+
+class Thresholds(_Strict):
+    spike_input_tokens_5min: int = Field(default=100_000, ge=1)
+    anomaly_absolute_usd: Decimal = Field(default=Decimal("100"), gt=0)
+    anomaly_percent: Decimal = Field(default=Decimal("20"), gt=0)
+    anomaly_band_stddevs: Decimal = Field(default=Decimal("2"), gt=0)
+    drift_pct: Decimal = Field(default=Decimal("10"), gt=0)
+    error_rate_pct: Decimal = Field(default=Decimal("5"), gt=0, le=100)
+
+
+class Estimator(_Strict):
+    schedule_minutes: int = Field(default=5, ge=1, le=60)
+    settle_minutes: int = Field(default=3, ge=0, le=60, description="CloudWatch settling delay")
+    max_catchup_minutes_per_run: int = Field(default=24 * 60, ge=5, le=15 * 24 * 60)
+    profile_cache_ttl_seconds: int = Field(default=900, ge=0, le=86_400)
+
+
+class PriceOverride(_Strict):
+    """Override the catalog price of one model/kind, USD per 1M tokens."""
+
+    model: str
+    usage_kind: Literal["input", "output", "cache-read", "cache-write"]
+    usd_per_million: Decimal = Field(ge=0)
+    scope: Literal["global", "regional"] | None = None
+    tier: str | None = None
+
+
+class Pricing(_Strict):
+    overrides: list[PriceOverride] = Field(default_factory=list)
+    discount_pct: Decimal = Field(default=Decimal("0"), ge=0, lt=100)
+
+
+class Config(_Strict):
+    """The whole deployment configuration."""
+
+    regions: list[str] = Field(default_factory=lambda: ["us-east-1"], min_length=1)
+    report_tag_keys: list[str] = Field(
+        default_factory=lambda: ["team", "project", "environment"],
+        description="User cost-allocation tag keys to report on (without the 'user:' prefix).",
+    )
+    cur: CurSource
+    athena: AthenaSettings = Field(default_factory=AthenaSettings)
+    tag_policy: TagPolicy = Field(default_factory=TagPolicy)
+    budgets: Budgets = Field(default_factory=Budgets)
+    alerts: Alerts = Field(default_factory=Alerts)
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    estimator: Estimator = Field(default_factory=Estimator)
+    pricing: Pricing = Field(default_factory=Pricing)
+
+    @field_validator("regions")
+    @classmethod
+    def _regions(cls, value: list[str]) -> list[str]:
+        for region in value:
+            if not _REGION_RE.match(region):
+                raise ValueError(f"{region!r} is not an AWS region name like 'us-east-1'")
+        return value
+
+    @field_validator("report_tag_keys")
+    @classmethod
+    def _tag_keys(cls, value: list[str]) -> list[str]:
+        # These keys are rendered into Athena view SQL as quoted literals: keep them to
+        # a character set that needs no escaping.
+        for key in value:
+            if not _SQL_SAFE_TAG_KEY_RE.match(key):
+                raise ValueError(f"tag key {key!r} must match {_SQL_SAFE_TAG_KEY_RE.pattern}")
+        if len(set(value)) != len(value):
+            raise ValueError("tag keys must be distinct")
+        return value
+
+    @model_validator(mode="after")
+    def _budget_tags_reported(self) -> Config:
+        for key in self.budgets.per_tag:
+            if key not in self.report_tag_keys:
+                raise ValueError(f"budgets.per_tag key {key!r} is not in report_tag_keys")
+        return self
+
+
+def _format_validation_error(exc: ValidationError, source: str) -> str:
+    problems = []
+    for err in exc.errors():
+        where = ".".join(str(part) for part in err["loc"]) or "(top level)"
+        message = err["msg"].removeprefix("Value error, ")
+        problems.append(f"{where}: {message}")
+    return f"invalid config in {source}: " + "; ".join(problems)
+
+
+def parse_config(data: Any, source: str = "config") -> Config:
+    """Validate a mapping into a ``Config``; raise ``ConfigError`` naming each bad field."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"invalid config in {source}: expected a mapping, got {type(data).__name__}")
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(exc, source)) from None
+
+
+def load_config_file(path: Path) -> Config:
+    """Read a YAML (or JSON) config file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+    return parse_config(data, source=str(path))
+
+
+def load_from_context(context: Any, base_dir: Path) -> Config:
+    """Read the config from the ``cdk.json`` context value under ``CONTEXT_KEY``.
+
+    The value is either the config itself or ``{"config_file": "path.yaml"}`` (relative
+    to ``base_dir``), so teams can keep a commented YAML file next to ``cdk.json``.
+    """
+    if context is None:
+        raise ConfigError(f"cdk.json has no context key '{CONTEXT_KEY}'")
+    if isinstance(context, str):
+        context = json.loads(context)
+    if isinstance(context, dict) and set(context) == {"config_file"}:
+        return load_config_file(base_dir / str(context["config_file"]))
+    return parse_config(context, source=f"cdk.json context '{CONTEXT_KEY}'")

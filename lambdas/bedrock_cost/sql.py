@@ -1,0 +1,200 @@
+"""SQL kept as files: load a statement from ``queries/`` and render it safely.
+
+Two kinds of holes, never mixed:
+
+* ``{{name}}`` takes an *identifier or fragment* that the code chose from an allow-list
+  (database, table, a grouping expression, the configured tag keys). Rendering fails on
+  a placeholder nobody filled, so a typo never reaches Athena.
+* ``:name`` takes a *value* (billing period, tag key). It becomes a positional ``?`` and
+  the value travels as a query parameter, never as text pasted into the SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+_IDENT_HOLE = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,254}$")
+_SAFE_LITERAL = re.compile(r"^[A-Za-z0-9 _.:/=+\-@()]{0,256}$")
+
+QUERIES_DIR_ENV = "BEDROCK_COST_QUERIES_DIR"
+
+
+@dataclass(frozen=True)
+class RenderedQuery:
+    """A statement ready for an engine: SQL with ``?`` holes and their values in order."""
+
+    name: str
+    sql: str
+    parameters: tuple[str, ...]
+
+
+def queries_dir() -> Path:
+    """Where the ``.sql`` files are: env override, the bundled copy, or the repo's ``queries/``.
+
+    Lambda bundles copy ``queries/`` into the package; a source checkout reads it in place.
+    """
+    override = os.environ.get(QUERIES_DIR_ENV)
+    if override:
+        return Path(override)
+    bundled = Path(str(resources.files("bedrock_cost"))) / "queries"
+    if bundled.is_dir():
+        return bundled
+    repo = Path(__file__).resolve().parents[2] / "queries"
+    if repo.is_dir():
+        return repo
+    raise FileNotFoundError("cannot find the queries/ folder (set BEDROCK_COST_QUERIES_DIR)")
+
+
+@lru_cache(maxsize=128)
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def load_sql(name: str) -> str:
+    """Read ``queries/<name>.sql`` (name like ``views/bedrock_line_items``)."""
+    path = queries_dir() / f"{name}.sql"
+    if not path.is_file():
+        raise FileNotFoundError(f"no query file {path}")
+    return _read(path)
+
+
+def list_queries(kind: str) -> list[str]:
+    """Names of every statement under ``queries/<kind>/``, sorted (views sort by dependency prefix)."""
+    folder = queries_dir() / kind
+    return sorted(f"{kind}/{p.stem}" for p in folder.glob("*.sql"))
+
+
+def quote_identifier(name: str) -> str:
+    """Quote an identifier that passed the allow-list pattern (lower-case, digits, underscore)."""
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"{name!r} is not an allowed SQL identifier")
+    return f'"{name}"'
+
+
+def string_literal(value: str) -> str:
+    """Render a literal from *our own* data (config tag keys, model aliases).
+
+    Only a narrow character set is accepted, so there is nothing to escape; user input
+    never comes through here, it travels as a parameter.
+    """
+    if not _SAFE_LITERAL.match(value):
+        raise ValueError(f"{value!r} contains characters not allowed in a rendered literal")
+    return f"'{value}'"
+
+
+def _replace_value_holes(sql: str, values: Mapping[str, str]) -> tuple[str, tuple[str, ...]]:
+    """Turn ``:name`` holes outside quoted strings into ``?`` and collect their values."""
+    out: list[str] = []
+    params: list[str] = []
+    i = 0
+    in_quote = False
+    while i < len(sql):
+        ch = sql[i]
+        if ch == "'":
+            in_quote = not in_quote
+            out.append(ch)
+            i += 1
+            continue
+        if not in_quote and ch == "-" and sql.startswith("--", i):
+            end = sql.find("\n", i)
+            end = len(sql) if end == -1 else end
+            out.append(sql[i:end])
+            i = end
+            continue
+        if not in_quote and ch == ":" and i + 1 < len(sql) and (sql[i + 1].isalpha() or sql[i + 1] == "_"):
+            match = re.match(r"[A-Za-z_][A-Za-z0-9_]*", sql[i + 1 :])
+            assert match is not None
+            name = match.group(0)
+            if name not in values:
+                raise KeyError(f"query parameter :{name} has no value")
+            params.append(values[name])
+            out.append("?")
+            i += 1 + len(name)
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out), tuple(params)
+
+
+def render(
+    name: str,
+    fragments: Mapping[str, str] | None = None,
+    values: Mapping[str, str] | None = None,
+) -> RenderedQuery:
+    """Load ``queries/<name>.sql`` and fill its holes; fail on any hole left unfilled."""
+    text = load_sql(name)
+    fragments = fragments or {}
+
+    def fill(match: re.Match[str]) -> str:
+        key = match.group(1)
+        if key not in fragments:
+            raise KeyError(f"{name}.sql: placeholder {{{{{key}}}}} has no value")
+        return fragments[key]
+
+    sql = _IDENT_HOLE.sub(fill, text)
+    sql, params = _replace_value_holes(sql, values or {})
+    return RenderedQuery(name=name, sql=sql.strip().rstrip(";"), parameters=params)
+
+
+def tag_column(key: str) -> str:
+    """The base view's column for a configured tag key: ``team`` -> ``tag_team``."""
+    return "tag_" + re.sub(r"[^a-z0-9_]", "_", key.lower())
+
+
+def model_alias_rows() -> str:
+    """``VALUES`` rows of (alias, model, provider) rendered from ``data/models.json``."""
+    from bedrock_cost.domain.models import load_model_catalog
+
+    catalog = load_model_catalog()
+    rows = [
+        f"({string_literal(alias)}, {string_literal(info.model)}, {string_literal(info.provider)})"
+        for alias, info in sorted(catalog.aliases.items())
+    ]
+    return ",\n    ".join(rows)
+
+
+def view_fragments(database: str, table: str, tag_keys: Sequence[str]) -> dict[str, str]:
+    """Every ``{{…}}`` a view may use, built from validated config."""
+    columns = [tag_column(k) for k in tag_keys]
+    if len(set(columns)) != len(columns):
+        raise ValueError(f"tag keys {list(tag_keys)} collide as columns {columns}")
+    tag_value_exprs = [
+        f"{tag_value_sql(string_literal(k))} AS {quote_identifier(c)}" for k, c in zip(tag_keys, columns, strict=True)
+    ]
+    return {
+        "database": quote_identifier(database),
+        "table": quote_identifier(table),
+        "model_alias_rows": model_alias_rows(),
+        "tag_columns": (",\n  ".join(tag_value_exprs) + ",") if tag_value_exprs else "",
+        "tag_keys_array": "ARRAY[" + ", ".join(string_literal(k) for k in tag_keys) + "]"
+        if tag_keys
+        else "CAST(ARRAY[] AS ARRAY(VARCHAR))",
+    }
+
+
+def tag_value_sql(key_sql: str) -> str:
+    """SQL for a user tag's value given SQL for its key (a literal or a ``:param``).
+
+    CUR 2.0 stores user tag ``team`` as ``user_team`` in ``resource_tags`` (one source says
+    ``user:team``), and optionally as ``resourceTags/user:team`` in ``tags``: accept all
+    three. Empty and whitespace-only values count as missing.
+    """
+    return (
+        "COALESCE("
+        f"NULLIF(TRIM(element_at(resource_tags, CONCAT('user_', {key_sql}))), ''), "
+        f"NULLIF(TRIM(element_at(resource_tags, CONCAT('user:', {key_sql}))), ''), "
+        f"NULLIF(TRIM(element_at(tags, CONCAT('resourceTags/user:', {key_sql}))), ''))"
+    )
+
+
+def dumps_parameters(params: Sequence[str]) -> str:
+    """Stable text form of parameters, for logs and error messages."""
+    return json.dumps(list(params))
