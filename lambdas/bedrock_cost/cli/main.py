@@ -1,0 +1,62 @@
+"""Entry point of the ``bedrock-cost`` command.
+
+Each sub-command lives in its own module exposing ``register(subparsers)``; this module
+only dispatches and maps errors to exit codes: 0 ok, 2 bad input (one line naming the
+field or file), 1 anything else. Users never see a traceback for their own mistakes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from bedrock_cost import __version__
+from bedrock_cost.errors import BedrockCostError, UserError
+
+COMMAND_MODULES: tuple[str, ...] = (
+    "bedrock_cost.cli.report_cmd",
+    "bedrock_cost.cli.generate_cur_cmd",
+    "bedrock_cost.cli.demo_cmd",
+)
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on bad flags already; keep its message to one line."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_BAD_INPUT, f"bedrock-cost: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="bedrock-cost", description="Cost tracking for Amazon Bedrock.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        result: int = args.func(args)
+    except UserError as exc:
+        print(f"bedrock-cost: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BedrockCostError as exc:
+        print(f"bedrock-cost: failed: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return 130
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())
