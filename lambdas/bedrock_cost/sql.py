@@ -161,22 +161,39 @@ def model_alias_rows() -> str:
     return ",\n    ".join(rows)
 
 
+USAGE_SUMS = (
+    "SUM(cost_usd) AS cost_usd,\n"
+    "  SUM(input_tokens) AS input_tokens,\n"
+    "  SUM(output_tokens) AS output_tokens,\n"
+    "  SUM(cache_read_tokens) AS cache_read_tokens,\n"
+    "  SUM(cache_write_tokens) AS cache_write_tokens"
+)
+"""The money and token sums every aggregate view and report shares."""
+
+
 def view_fragments(database: str, table: str, tag_keys: Sequence[str]) -> dict[str, str]:
-    """Every ``{{…}}`` a view may use, built from validated config."""
+    """Every ``{{…}}`` a view or report may use, built from validated config."""
     columns = [tag_column(k) for k in tag_keys]
     if len(set(columns)) != len(columns):
         raise ValueError(f"tag keys {list(tag_keys)} collide as columns {columns}")
     tag_value_exprs = [
         f"{tag_value_sql(string_literal(k))} AS {quote_identifier(c)}" for k, c in zip(tag_keys, columns, strict=True)
     ]
+    missing = [
+        f"CASE WHEN {quote_identifier(c)} IS NULL THEN {string_literal(k)} END"
+        for k, c in zip(tag_keys, columns, strict=True)
+    ]
     return {
         "database": quote_identifier(database),
         "table": quote_identifier(table),
         "model_alias_rows": model_alias_rows(),
-        "tag_columns": (",\n  ".join(tag_value_exprs) + ",") if tag_value_exprs else "",
+        "usage_sums": USAGE_SUMS,
+        "tag_columns": "".join(f"{expr},\n  " for expr in tag_value_exprs),
+        "tag_value_of_k": tag_value_sql("k.tag_key"),
         "tag_keys_array": "ARRAY[" + ", ".join(string_literal(k) for k in tag_keys) + "]"
         if tag_keys
         else "CAST(ARRAY[] AS ARRAY(VARCHAR))",
+        "missing_tag_keys_expr": ("concat_ws(',', " + ", ".join(missing) + ")") if missing else "''",
     }
 
 

@@ -1,0 +1,166 @@
+"""DuckDB standing in for Athena over a local CUR 2.0 export.
+
+The deployed product reads CUR through a Glue table; locally a DuckDB view over the
+Parquet files plays that table, with the same columns and types (columns a file lacks
+become typed NULLs, as Athena returns them). The Athena views are then created from
+the very same SQL files, transpiled from the Athena dialect by sqlglot.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import sqlglot
+
+from bedrock_cost.cur_schema import CUR_COLUMNS, PARTITION_COLUMN, REQUIRED_COLUMNS
+from bedrock_cost.errors import QueryError, UserError
+from bedrock_cost.sql import RenderedQuery
+from bedrock_cost.views import render_views
+
+_DUCK_TYPES = {
+    "string": "VARCHAR",
+    "timestamp": "TIMESTAMP",
+    "double": "DOUBLE",
+    "map<string,string>": "MAP(VARCHAR, VARCHAR)",
+}
+_PERIOD_DIR = re.compile(r"^billing_period=(\d{4}-\d{2})$", re.IGNORECASE)
+LOCAL_DATABASE = "bedrock_cost"
+LOCAL_TABLE = "cur2"
+
+
+def _quote_column(name: str) -> str:
+    """Quote a column name read from a Parquet schema (any case, any characters)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+@lru_cache(maxsize=256)
+def athena_to_duckdb(sql: str) -> str:
+    """Transpile one Athena (Trino) statement to DuckDB's dialect."""
+    return str(sqlglot.transpile(sql, read="athena", write="duckdb")[0])
+
+
+def find_parquet_files(path: Path) -> list[Path]:
+    """The Parquet files of an export folder (hive ``BILLING_PERIOD=`` folders, maybe under
+    ``data/``), or the single file given. Raises ``UserError`` naming the path."""
+    if not path.exists():
+        raise UserError(f"--cur: {path} does not exist (expected a CUR 2.0 export folder or a Parquet file)")
+    if path.is_file():
+        return [path]
+    files = sorted(p for p in path.rglob("*.parquet") if p.is_file() and "metadata" not in p.parts)
+    if not files:
+        raise UserError(f"--cur: no Parquet files under {path} (expected BILLING_PERIOD=YYYY-MM/*.parquet)")
+    return files
+
+
+class DuckDBEngine:
+    """A ``QueryEngine`` over local CUR Parquet files."""
+
+    name = "duckdb"
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection, files: list[Path], database: str) -> None:
+        self._con = connection
+        self._files = files
+        self.database = database
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(
+        cls,
+        cur_path: Path,
+        tag_keys: Sequence[str],
+        *,
+        memory_limit: str = "1GB",
+        threads: int | None = None,
+    ) -> DuckDBEngine:
+        """Open an in-memory DuckDB with the CUR relation and every view created."""
+        files = find_parquet_files(cur_path)
+        # No ICU extension offline: TIMESTAMP stays naive UTC, which is what CUR holds.
+        con = duckdb.connect(":memory:")
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+        con.execute("SET preserve_insertion_order = false")
+        if threads is not None:
+            con.execute(f"SET threads = {int(threads)}")
+        engine = cls(con, files, LOCAL_DATABASE)
+        engine._create_cur_relation(cur_path)
+        for statement in render_views(LOCAL_DATABASE, LOCAL_TABLE, tag_keys):
+            try:
+                con.execute(athena_to_duckdb(statement.sql))
+            except duckdb.Error as exc:
+                raise QueryError(f"creating {statement.name} on DuckDB: {exc}") from exc
+        return engine
+
+    def _scan_sql(self, hive: bool) -> str:
+        file_list = ", ".join("'" + str(f).replace("'", "''") + "'" for f in self._files)
+        options = "union_by_name = true"
+        if hive:
+            options += ", hive_partitioning = true, hive_types_autocast = false"
+        return f"read_parquet([{file_list}], {options})"
+
+    def _create_cur_relation(self, cur_path: Path) -> None:
+        hive = any(_PERIOD_DIR.match(part) for f in self._files for part in f.parts)
+        scan = self._scan_sql(hive)
+        try:
+            described = self._con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()
+        except duckdb.Error as exc:
+            raise UserError(f"--cur: cannot read Parquet under {cur_path}: {str(exc).splitlines()[0]}") from None
+        present = {str(row[0]).lower(): str(row[0]) for row in described}
+        missing = sorted(REQUIRED_COLUMNS - set(present))
+        if missing:
+            raise UserError(
+                f"--cur: {cur_path} is not a CUR 2.0 export: missing column(s) {', '.join(missing)}"
+            )
+        projections = []
+        for column, glue_type in CUR_COLUMNS:
+            duck_type = _DUCK_TYPES[glue_type]
+            if column in present:
+                projections.append(f"CAST({_quote_column(present[column])} AS {duck_type}) AS {column}")
+            else:
+                projections.append(f"CAST(NULL AS {duck_type}) AS {column}")
+        if PARTITION_COLUMN in present:
+            period = f"CAST({_quote_column(present[PARTITION_COLUMN])} AS VARCHAR)"
+        else:
+            period = "strftime(CAST(bill_billing_period_start_date AS TIMESTAMP), '%Y-%m')"
+        projections.append(f"{period} AS {PARTITION_COLUMN}")
+        self._con.execute(f"CREATE SCHEMA IF NOT EXISTS {LOCAL_DATABASE}")
+        self._con.execute(
+            f"CREATE OR REPLACE VIEW {LOCAL_DATABASE}.{LOCAL_TABLE} AS SELECT {', '.join(projections)} FROM {scan}"
+        )
+
+    def periods(self) -> list[str]:
+        """Billing periods present, newest last (from folder names when partitioned)."""
+        from_dirs = {m.group(1) for f in self._files for part in f.parts if (m := _PERIOD_DIR.match(part))}
+        if from_dirs:
+            return sorted(from_dirs)
+        rows = self._con.execute(
+            f"SELECT DISTINCT {PARTITION_COLUMN} FROM {LOCAL_DATABASE}.{LOCAL_TABLE} WHERE {PARTITION_COLUMN} IS NOT NULL"
+        ).fetchall()
+        return sorted(str(r[0]) for r in rows)
+
+    def query(self, query: RenderedQuery) -> list[dict[str, Any]]:
+        sql = athena_to_duckdb(query.sql)
+        with self._lock:
+            try:
+                cursor = self._con.execute(sql, list(query.parameters))
+                columns = [d[0] for d in cursor.description or []]
+                return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+            except duckdb.Error as exc:
+                raise QueryError(f"{query.name} on DuckDB: {exc}") from exc
+
+    def execute_sql(self, sql: str, parameters: Sequence[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run an Athena-dialect statement as given (used by the local Athena emulator)."""
+        with self._lock:
+            try:
+                cursor = self._con.execute(athena_to_duckdb(sql), list(parameters))
+                columns = [d[0] for d in cursor.description or []]
+                return columns, cursor.fetchall()
+            except duckdb.Error as exc:
+                raise QueryError(str(exc)) from exc
+
+    def close(self) -> None:
+        self._con.close()

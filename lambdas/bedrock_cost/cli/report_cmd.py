@@ -1,0 +1,105 @@
+"""``bedrock-cost report``: billed Bedrock cost from CUR 2.0, on DuckDB or Athena."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from bedrock_cost.errors import UserError
+from bedrock_cost.report_format import to_csv, to_json, to_table
+from bedrock_cost.reporting import build_cost_report, current_period, parse_group_by, parse_period
+
+DEFAULT_TAG_KEYS = ("team", "project", "environment")
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "report",
+        help="billed cost from a CUR 2.0 export (local DuckDB) or the deployed Athena views",
+        description="Bedrock usage cost of one billing period, grouped by a key. Credits, refunds "
+        "and tax are reported apart from usage.",
+    )
+    parser.add_argument("--cur", type=Path, help="CUR 2.0 export folder or a Parquet file (duckdb engine)")
+    parser.add_argument("--period", help="billing period YYYY-MM (default: newest in the data; athena: this month)")
+    parser.add_argument(
+        "--by",
+        default="model",
+        help="model (default), provider, account, region, usage-kind, principal, day, or tag:<key>",
+    )
+    parser.add_argument("--format", choices=["table", "csv", "json", "html"], default="table")
+    parser.add_argument("--out", type=Path, help="write to this file instead of standard output")
+    parser.add_argument("--engine", choices=["duckdb", "athena"], default="duckdb")
+    parser.add_argument("--tag-keys", default=",".join(DEFAULT_TAG_KEYS), help="tag keys the views expose")
+    parser.add_argument("--config", type=Path, help="config YAML (budgets for the HTML report, tag keys)")
+    athena = parser.add_argument_group("athena engine")
+    athena.add_argument("--workgroup", help="Athena workgroup of the deployed stack")
+    athena.add_argument("--database", default="bedrock_cost", help="Glue database holding the views")
+    athena.add_argument("--region", help="AWS region of the workgroup")
+    parser.set_defaults(func=run)
+
+
+def _open_engine(args: argparse.Namespace, tag_keys: list[str]) -> Any:
+    if args.engine == "athena":
+        if not args.workgroup or not args.region:
+            raise UserError("--engine athena needs --workgroup and --region (see the stack outputs)")
+        from bedrock_cost.adapters.athena import AthenaEngine
+
+        return AthenaEngine(workgroup=args.workgroup, database=args.database, region=args.region)
+    if args.cur is None:
+        raise UserError("--cur: required with the duckdb engine (a CUR 2.0 export folder or Parquet file)")
+    from bedrock_cost.adapters.duckdb_engine import DuckDBEngine
+
+    return DuckDBEngine.open(args.cur, tag_keys)
+
+
+def _resolve_period(args: argparse.Namespace, engine: Any) -> str:
+    if args.period:
+        period = parse_period(args.period)
+        if args.engine == "duckdb":
+            present = engine.periods()
+            if period not in present:
+                raise UserError(f"--period: no data for {period} in {args.cur} (periods present: {', '.join(present)})")
+        return period
+    if args.engine == "duckdb":
+        present = engine.periods()
+        if not present:
+            raise UserError(f"--cur: no billing period found in {args.cur}")
+        return str(present[-1])
+    return current_period()
+
+
+def run(args: argparse.Namespace) -> int:
+    parse_group_by(args.by)  # fail on a bad --by before touching any data
+    if args.period:
+        parse_period(args.period)
+    config = None
+    tag_keys = [k.strip() for k in args.tag_keys.split(",") if k.strip()]
+    if args.config is not None:
+        from bedrock_cost.config import load_config_file
+
+        config = load_config_file(args.config)
+        tag_keys = list(config.report_tag_keys)
+    engine = _open_engine(args, tag_keys)
+    try:
+        period = _resolve_period(args, engine)
+        if args.format == "html":
+            from bedrock_cost.reporting_html import render_html_report
+
+            text = render_html_report(engine, period, config)
+        else:
+            report = build_cost_report(engine, period, args.by)
+            text = {"table": to_table, "csv": to_csv, "json": to_json}[args.format](report)
+    finally:
+        engine.close()
+    if args.out is not None:
+        try:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"--out: cannot write {args.out}: {exc.strerror}") from None
+        print(f"wrote {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0

@@ -1,0 +1,6 @@
+-- Credits, refunds and tax of one billing period, reported apart from usage.
+SELECT line_item_type, SUM(cost_usd) AS cost_usd
+FROM {{database}}.bedrock_adjustments
+WHERE billing_period = :period
+GROUP BY line_item_type
+ORDER BY line_item_type
