@@ -19,6 +19,9 @@ UsageKind = Literal["input", "output", "cache-read", "cache-write", "other"]
 Tier = Literal["on-demand", "batch", "provisioned", "flex", "priority", "latency-optimized"]
 Scope = Literal["global", "regional"]
 
+UNKNOWN_MODEL = "unknown"
+"""What reports call a model no row names: shown, never dropped."""
+
 TOKEN_KINDS: tuple[UsageKind, ...] = ("input", "output", "cache-read", "cache-write")
 
 _NOT_TOKENS = re.compile(r"provisionedthroughput|modelunits|reserved|customization|custommodelimport|image")
@@ -140,7 +143,7 @@ def resolve_model(
     product_model: str | None = None,
     product_name: str | None = None,
     catalog: ModelCatalog | None = None,
-) -> tuple[str | None, bool]:
+) -> tuple[str, bool]:
     """Readable model name and whether the alias table knows it.
 
     ``product['model']`` wins when present, then the Marketplace product name, then the
@@ -154,4 +157,4 @@ def resolve_model(
     fallback = product_model or (
         re.sub(r"\s*\(amazon bedrock edition\)\s*$", "", product_name, flags=re.IGNORECASE) if product_name else None
     )
-    return (fallback or info.billing_model), False
+    return (fallback or info.billing_model or UNKNOWN_MODEL), False

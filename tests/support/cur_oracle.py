@@ -1,0 +1,188 @@
+"""An independent reading of CUR 2.0 for Bedrock, to check the SQL views against.
+
+Written deliberately unlike the views (plain Python over pyarrow rows, substring tests
+instead of regular expressions) from the rules in the billing reference, so that a
+mistake in the SQL does not repeat itself here. Money is summed in Decimal.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pyarrow.dataset as ds
+
+from bedrock_cost.domain.usage_types import REGION_CODES
+
+USAGE_TYPES = {"Usage", "DiscountedUsage", "SavingsPlanCoveredUsage"}
+BEDROCK_CODES = {"AmazonBedrock", "AmazonBedrockService", "AmazonBedrockFoundationModels", "AmazonBedrockAgentCore"}
+SUFFIX = " (amazon bedrock edition)"
+MODEL_END_MARKERS = ("-input", "-output", "-cache", "-reserved", "-mantle", "-provisioned", "-modelunits",
+                     "-model-units", "-customization", "-custommodel", "-custom-model", "-batch", "-image")
+TEN_PLACES = Decimal("0.0000000001")
+
+
+def _aliases() -> dict[str, tuple[str, str]]:
+    raw = json.loads(resources.files("bedrock_cost.data").joinpath("models.json").read_text())
+    out: dict[str, tuple[str, str]] = {}
+    for m in raw["models"]:
+        for name in [m["model"], *m["model_ids"], *m["billing_names"], *m["product_names"]]:
+            key = name.lower()
+            key = key[: -len(SUFFIX)] if key.endswith(SUFFIX) else key
+            out[key] = (m["model"], m["provider"])
+    return out
+
+
+ALIASES = _aliases()
+
+
+def _clean(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _map(value: Any) -> dict[str, str]:
+    return dict(value) if value else {}
+
+
+@dataclass
+class OracleRow:
+    period: str
+    usage: bool
+    cost: Decimal
+    line_item_type: str
+    keys: dict[str, str]
+    kind: str
+    tokens: int
+
+
+def _kind(usage_type: str, code: str | None) -> str:
+    flat = usage_type.lower().replace("-", "").replace("_", "")
+    if code == "AmazonBedrockAgentCore" or any(
+        w in flat for w in ("provisionedthroughput", "modelunits", "reserved", "customization", "custommodelimport",
+                            "image")
+    ):
+        return "other"
+    for word, kind in (("cacheread", "cache-read"), ("cachewrite", "cache-write"), ("inputtoken", "input"),
+                       ("outputtoken", "output")):
+        if word in flat:
+            return kind
+    return "other"
+
+
+def _billing_name(usage_type: str) -> str | None:
+    if "MP:" in usage_type or "-" not in usage_type:
+        return None
+    rest = usage_type.split("-", 1)[1]
+    lowered = rest.lower()
+    cut = min((i for i in (lowered.find(m) for m in MODEL_END_MARKERS) if i > 0), default=-1)
+    return rest[:cut] if cut > 0 else None
+
+
+def _factor(unit: str | None, description: str | None, marketplace: bool) -> int:
+    text = _clean(unit)
+    if text is None and marketplace and description and description.count("|") >= 2:
+        text = _clean(description.split("|")[2])
+    if text is None:
+        return 1 if marketplace else 1000
+    text = text.lower()
+    if "1m" in text or "million" in text:
+        return 1_000_000
+    if "1k" in text or "thousand" in text:
+        return 1000
+    return 1
+
+
+def _tag(resource_tags: dict[str, str], tags: dict[str, str], key: str) -> str:
+    for value in (resource_tags.get(f"user_{key}"), resource_tags.get(f"user:{key}"),
+                  tags.get(f"resourceTags/user:{key}")):
+        if _clean(value):
+            return str(value).strip()
+    return "(untagged)"
+
+
+def read_rows(path: Path, tag_keys: list[str]) -> list[OracleRow]:
+    dataset = ds.dataset(str(path), format="parquet", partitioning="hive")
+    out: list[OracleRow] = []
+    for batch in dataset.to_batches():
+        for r in batch.to_pylist():
+            product = _map(r.get("product"))
+            name = _clean(product.get("product_name")) or _clean(r.get("product_product_name"))
+            code = r.get("line_item_product_code")
+            bedrock = (
+                r.get("product_product_family") == "Amazon Bedrock"
+                or code in BEDROCK_CODES
+                or (r.get("bill_billing_entity") == "AWS Marketplace" and "bedrock" in (name or "").lower())
+            )
+            if not bedrock:
+                continue
+            usage_type = r.get("line_item_usage_type") or ""
+            marketplace = "MP:" in usage_type
+            stripped = name[: -len(SUFFIX)] if name and name.lower().endswith(SUFFIX) else name
+            billing = _billing_name(usage_type)
+            found = next(
+                (ALIASES[c.lower()] for c in (_clean(product.get("model")), stripped, billing)
+                 if c and c.lower() in ALIASES),
+                None,
+            )
+            agentcore = code == "AmazonBedrockAgentCore"
+            model = (found[0] if found else None) or _clean(product.get("model")) or (
+                "AgentCore (no model)" if agentcore else None) or stripped or billing or "unknown"
+            provider = (found[1] if found else None) or _clean(product.get("provider")) or (
+                "Amazon" if agentcore else None) or "unknown"
+            prefix = usage_type.split("-", 1)[0] if "-" in usage_type else None
+            region = _clean(product.get("region")) or _clean(r.get("product_region_code")) or (
+                REGION_CODES.get(prefix.upper(), prefix.lower()) if prefix else None) or "unknown"
+            kind = _kind(usage_type, code)
+            amount = r.get("line_item_usage_amount") or 0.0
+            factor = _factor(r.get("pricing_unit"), r.get("line_item_line_item_description"), marketplace)
+            tokens = 0 if kind == "other" else int(math.copysign(math.floor(abs(amount * factor) + 0.5), amount))
+            start = r.get("line_item_usage_start_date")
+            period = r.get("billing_period") or r.get("BILLING_PERIOD") or f"{r['bill_billing_period_start_date']:%Y-%m}"
+            resource_tags, tags = _map(r.get("resource_tags")), _map(r.get("tags"))
+            keys = {
+                "model": model,
+                "provider": provider,
+                "account": r.get("line_item_usage_account_id"),
+                "region": region,
+                "usage-kind": kind,
+                "principal": _clean(r.get("line_item_iam_principal")) or "(unknown)",
+                "day": start.date().isoformat() if start else None,
+                **{f"tag:{k}": _tag(resource_tags, tags, k) for k in tag_keys},
+            }
+            cost = Decimal(repr(r.get("line_item_unblended_cost") or 0.0)).quantize(TEN_PLACES, ROUND_HALF_EVEN)
+            out.append(OracleRow(str(period), r.get("line_item_line_item_type") in USAGE_TYPES, cost,
+                                 str(r.get("line_item_line_item_type")), keys, kind, tokens))
+    return out
+
+
+def totals_by(rows: list[OracleRow], period: str, by: str) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for row in rows:
+        if row.period == period and row.usage:
+            totals[str(row.keys[by])] += row.cost
+    return dict(totals)
+
+
+def tokens_by(rows: list[OracleRow], period: str, by: str, kind: str) -> dict[str, int]:
+    totals: dict[str, int] = defaultdict(int)
+    for row in rows:
+        if row.period == period and row.usage and row.kind == kind:
+            totals[str(row.keys[by])] += row.tokens
+    return dict(totals)
+
+
+def adjustments(rows: list[OracleRow], period: str) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for row in rows:
+        if row.period == period and not row.usage:
+            totals[row.line_item_type] += row.cost
+    return dict(totals)
