@@ -1,16 +1,45 @@
-"""Logger, Metrics and Tracer, created once for the whole package.
+"""Logger, Metrics and Tracer, created once for the whole package, and ``emit_metric``.
 
 Every handler imports these instead of building its own, so the service name, the
-metrics namespace and the log format are the same in every Lambda. The service name is
-overridden per function by ``POWERTOOLS_SERVICE_NAME``.
+metrics namespace and the log format are the same in every Lambda.
+
+Metrics never carry Powertools' automatic ``service`` dimension: alarms and dashboards
+match metrics by their exact dimension set (``Model``; ``TagKey``+``TagValue``; none),
+and a hidden extra dimension would make every alarm silently watch nothing. That is why
+``metrics`` is built with ``service=""`` and why dimensioned metrics go through
+``emit_metric`` rather than Powertools' ``single_metric`` (which adds ``service`` from
+``POWERTOOLS_SERVICE_NAME``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
 METRICS_NAMESPACE = "BedrockCostTracker"
 
 logger = Logger(service="bedrock-cost-tracker")
-metrics = Metrics(namespace=METRICS_NAMESPACE, service="bedrock-cost-tracker")
+metrics = Metrics(namespace=METRICS_NAMESPACE, service="")
 tracer = Tracer(service="bedrock-cost-tracker")
+
+
+def emit_metric(
+    name: str,
+    value: float,
+    *,
+    dimensions: Mapping[str, str] | None = None,
+    unit: MetricUnit = MetricUnit.NoUnit,
+    timestamp: datetime | None = None,
+) -> None:
+    """Write one EMF record with exactly ``dimensions`` (and optionally the data's own
+    timestamp, so re-processing a minute lands on the same CloudWatch minute)."""
+    record = EphemeralMetrics(namespace=METRICS_NAMESPACE, service="")
+    for key, dim_value in (dimensions or {}).items():
+        record.add_dimension(name=key, value=dim_value[:250] or "(empty)")
+    record.add_metric(name=name, unit=unit, value=value)
+    if timestamp is not None:
+        record.set_timestamp(timestamp)
+    record.flush_metrics()

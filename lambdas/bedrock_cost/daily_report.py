@@ -1,0 +1,125 @@
+"""The daily billed-cost report: what the CUR reporter Lambda computes once a day.
+
+Engine-agnostic (Athena in the account, DuckDB in the demo and tests): billed
+month-to-date cost per model and per tag value, effective unit prices (the estimator's
+calibration), credits apart, and the drift between estimate and bill for the newest
+fully billed day. CUR lags 8-24 h and restates the current month, so drift is measured
+two days back, never on today.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, Protocol
+
+from bedrock_cost.domain.reconcile import Drift, drift
+from bedrock_cost.engine import QueryEngine
+from bedrock_cost.report_format import usd
+from bedrock_cost.reporting import build_cost_report, report_fragments
+from bedrock_cost.sql import render
+
+RECONCILE_LAG_DAYS = 2
+MAX_TAG_VALUES_PER_KEY = 50
+"""Metric cardinality cap: beyond it values fold into '(other)' (documented in the README)."""
+
+
+class EstimateSource(Protocol):
+    def estimated_usd(self, day: date) -> Decimal | None:
+        """Total estimated cost of a UTC day, or None when the estimator has no data for it."""
+        ...
+
+
+@dataclass(frozen=True)
+class DailyReport:
+    period: str
+    as_of: date
+    total_usd: Decimal
+    by_model: dict[str, Decimal]
+    by_tag: dict[str, dict[str, Decimal]]
+    adjustments: dict[str, Decimal]
+    unit_prices: list[dict[str, Any]]
+    drift: Drift | None
+    notes: list[str] = field(default_factory=list)
+
+    def to_document(self) -> dict[str, Any]:
+        """JSON-ready form (money as decimal strings) for the S3 report."""
+        return {
+            "clock": "billed",
+            "period": self.period,
+            "as_of": self.as_of.isoformat(),
+            "total_usd": usd(self.total_usd),
+            "by_model": {k: usd(v) for k, v in self.by_model.items()},
+            "by_tag": {k: {v: usd(c) for v, c in values.items()} for k, values in self.by_tag.items()},
+            "adjustments": {k: usd(v) for k, v in self.adjustments.items()},
+            "unit_prices": [
+                {k: (f"{v:f}" if isinstance(v, Decimal) else v) for k, v in row.items()} for row in self.unit_prices
+            ],
+            "drift": None
+            if self.drift is None
+            else {
+                "day": self.drift.day.isoformat(),
+                "estimated_usd": usd(self.drift.estimated_usd),
+                "billed_usd": usd(self.drift.billed_usd),
+                "pct": None if self.drift.pct is None else f"{self.drift.pct}",
+            },
+            "notes": self.notes,
+        }
+
+
+def cap_values(values: dict[str, Decimal], limit: int = MAX_TAG_VALUES_PER_KEY) -> dict[str, Decimal]:
+    """Keep the ``limit - 1`` biggest values and fold the rest into '(other)', so metric
+    dimensions stay bounded whatever people put in their tags."""
+    if len(values) <= limit:
+        return dict(values)
+    ranked = sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))
+    kept = dict(ranked[: limit - 1])
+    kept["(other)"] = sum((v for _, v in ranked[limit - 1 :]), Decimal(0))
+    return kept
+
+
+def billed_on(engine: QueryEngine, day: date) -> Decimal:
+    rows = engine.query(
+        render("reports/billed_day", report_fragments(engine), {"period": f"{day:%Y-%m}", "day": day.isoformat()})
+    )
+    value = rows[0]["cost_usd"] if rows else None
+    return Decimal(0) if value is None else Decimal(str(value))
+
+
+def build_daily_report(
+    engine: QueryEngine,
+    today: date,
+    tag_keys: list[str],
+    estimates: EstimateSource | None,
+) -> DailyReport:
+    """Month-to-date billed report for ``today``'s billing period, with drift."""
+    period = f"{today:%Y-%m}"
+    notes: list[str] = []
+    by_model = build_cost_report(engine, period, "model")
+    by_tag = {
+        key: cap_values({r.group: r.cost_usd for r in build_cost_report(engine, period, f"tag:{key}").rows})
+        for key in tag_keys
+    }
+    unit_prices = engine.query(render("reports/unit_prices", report_fragments(engine), {"period": period}))
+    reconciled: Drift | None = None
+    day = today - timedelta(days=RECONCILE_LAG_DAYS)
+    if estimates is None:
+        notes.append("no estimate source: drift not computed")
+    else:
+        estimated = estimates.estimated_usd(day)
+        if estimated is None:
+            notes.append(f"no estimate recorded for {day.isoformat()}: drift not computed")
+        else:
+            reconciled = drift(day, estimated, billed_on(engine, day))
+    return DailyReport(
+        period=period,
+        as_of=today,
+        total_usd=by_model.total_usd,
+        by_model={r.group: r.cost_usd for r in by_model.rows},
+        by_tag=by_tag,
+        adjustments=dict(by_model.adjustments),
+        unit_prices=unit_prices,
+        drift=reconciled,
+        notes=notes,
+    )

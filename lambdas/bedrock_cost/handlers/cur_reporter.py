@@ -1,0 +1,120 @@
+"""Daily CUR reporter Lambda: billed truth -> metrics, S3 report, calibration, drift alert.
+
+Thin adapter: validate the environment, open Athena, call ``build_daily_report``, then
+write what it returns (EMF metrics, the JSON report in S3, the unit prices the estimator
+calibrates from) and publish a drift alert once per day.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from bedrock_cost.adapters.alert_publisher import AlertPublisher
+from bedrock_cost.adapters.athena import AthenaEngine
+from bedrock_cost.adapters.estimate_metrics import CloudWatchEstimates
+from bedrock_cost.daily_report import DailyReport, build_daily_report
+from bedrock_cost.domain.reconcile import drift_alert
+from bedrock_cost.observability import emit_metric, logger, metrics, tracer
+
+CALIBRATION_KEY = "calibration/unit_prices.json"
+"""Where the estimator reads CUR-observed unit prices from."""
+SAFETY_MARGIN_MS = 20_000
+
+
+class Settings(BaseModel):
+    """The function's environment, validated on the first invocation."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    workgroup: str = Field(alias="ATHENA_WORKGROUP", min_length=1)
+    database: str = Field(alias="ATHENA_DATABASE", min_length=1)
+    region: str = Field(alias="AWS_REGION", min_length=1)
+    report_bucket: str = Field(alias="REPORT_BUCKET", min_length=3)
+    tag_keys: list[str] = Field(alias="REPORT_TAG_KEYS")
+    state_table: str = Field(alias="STATE_TABLE", min_length=1)
+    alert_topic_arn: str = Field(alias="ALERT_TOPIC_ARN", pattern=r"^arn:aws[a-z-]*:sns:")
+    drift_threshold_pct: Decimal = Field(alias="DRIFT_THRESHOLD_PCT", gt=0)
+
+    @field_validator("tag_keys", mode="before")
+    @classmethod
+    def _json_list(cls, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    import os
+
+    return Settings.model_validate(dict(os.environ))
+
+
+class ReportEvent(BaseModel):
+    """A scheduled event, or a manual run that names the day (``{"as_of": "2026-10-15"}``)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    as_of: date | None = None
+
+
+def emit_billed_metrics(report: DailyReport) -> None:
+    """Month-to-date billed cost as gauges: total, per model, per tag value (bounded)."""
+    emit_metric("BilledCostUSD", float(report.total_usd))
+    for model, cost in report.by_model.items():
+        emit_metric("BilledCostUSD", float(cost), dimensions={"Model": model})
+    for key, values in report.by_tag.items():
+        for value, cost in values.items():
+            emit_metric("BilledCostUSD", float(cost), dimensions={"TagKey": key, "TagValue": value})
+    if report.drift is not None and report.drift.pct is not None:
+        emit_metric("EstimateDriftPct", float(report.drift.pct), unit=MetricUnit.Percent)
+
+
+def _deadline_seconds(context: LambdaContext) -> float:
+    return max(5.0, (context.get_remaining_time_in_millis() - SAFETY_MARGIN_MS) / 1000)
+
+
+@logger.inject_lambda_context(log_event=False)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    config = settings()
+    request = ReportEvent.model_validate(event if isinstance(event, dict) else {})
+    today = request.as_of or datetime.now(UTC).date()
+    engine = AthenaEngine(
+        workgroup=config.workgroup,
+        database=config.database,
+        region=config.region,
+        deadline_seconds=_deadline_seconds(context),
+    )
+    try:
+        report = build_daily_report(
+            engine, today, config.tag_keys, CloudWatchEstimates(boto3.client("cloudwatch"))
+        )
+    finally:
+        engine.close()
+    emit_billed_metrics(report)
+    document = report.to_document()
+    s3 = boto3.client("s3")
+    body = json.dumps(document, indent=2).encode()
+    s3.put_object(Bucket=config.report_bucket, Key=f"billed/period={report.period}/as_of={today}.json", Body=body,
+                  ContentType="application/json")
+    s3.put_object(Bucket=config.report_bucket, Key=CALIBRATION_KEY,
+                  Body=json.dumps({"period": report.period, "rows": document["unit_prices"]}).encode(),
+                  ContentType="application/json")
+    sent = False
+    alert = drift_alert(report.drift, config.drift_threshold_pct) if report.drift else None
+    if alert is not None:
+        publisher = AlertPublisher(boto3.client("sns"), config.alert_topic_arn, boto3.client("dynamodb"),
+                                   config.state_table)
+        sent = publisher.publish(alert)
+    logger.info("daily report written", extra={"period": report.period, "total_usd": document["total_usd"],
+                                               "drift": document["drift"], "notes": report.notes})
+    return {"period": report.period, "total_usd": document["total_usd"], "drift_alert_sent": sent}
