@@ -132,7 +132,7 @@ class AthenaEngine:
                 )
             columns = [d[0] for d in result.description or []]
             types = [d[1] for d in result.description or []]
-            return [_typed_row(columns, types, row) for row in result.fetchall()]
+            return [_typed_row(columns, types, tuple(row)) for row in result.fetchall()]
         except PyAthenaError as exc:
             raise QueryError(f"{query.name}: {exc}") from exc
         finally:

@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""CDK entry point: validate the config, build the stack, check it with cdk-nag, synth.
+
+``python app.py`` (``make synth``) and ``cdk synth`` both write
+``cdk.out/BedrockCostTracker.template.json``. Nothing here calls AWS (no STS lookups, no
+``env`` with an account) or git, so synth works on any machine without credentials.
+A bad config stops synth with one line naming the field, and exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent
+_LAMBDAS = str(REPO_ROOT / "lambdas")
+if _LAMBDAS not in sys.path:
+    sys.path.insert(0, _LAMBDAS)
+
+import aws_cdk as cdk  # noqa: E402
+from cdk_nag import AwsSolutionsChecks  # noqa: E402
+
+from bedrock_cost.config import CONTEXT_KEY, load_from_context  # noqa: E402
+from bedrock_cost.errors import ConfigError  # noqa: E402
+from infra.stack import BedrockCostTrackerStack  # noqa: E402
+
+STACK_NAME = "BedrockCostTracker"
+EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 2
+
+
+def cdk_json_context() -> dict[str, Any]:
+    """The ``context`` of ``cdk.json``; the CDK CLI passes it itself, plain ``python`` does not."""
+    path = REPO_ROOT / "cdk.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    context = data.get("context", {})
+    if not isinstance(context, dict):
+        raise ConfigError(f"{path}: 'context' must be an object")
+    return context
+
+
+def build_app(context: dict[str, Any] | None = None, outdir: str | None = None) -> cdk.App:
+    """Build the app (not yet synthesized); ``context`` overrides ``cdk.json`` keys.
+
+    Raises ``ConfigError`` when the config is invalid.
+    """
+    merged = {**cdk_json_context(), **(context or {})}
+    if outdir is None and "CDK_OUTDIR" not in os.environ:
+        outdir = str(REPO_ROOT / "cdk.out")
+    app = cdk.App(context=merged, outdir=outdir)
+    config = load_from_context(app.node.try_get_context(CONTEXT_KEY), REPO_ROOT)
+    BedrockCostTrackerStack(app, STACK_NAME, stack_name=STACK_NAME, config=config)
+    # cdk-nag 3 is a validation plugin: any unacknowledged finding fails synth. The
+    # acknowledgements (with reasons) are also written into the template's Metadata.
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, write_suppressions_to_cloud_formation=True))
+    return app
+
+
+def main() -> int:
+    try:
+        app = build_app()
+    except RuntimeError as exc:
+        if "Failed to bundle asset" not in str(exc):
+            raise
+        # pip's own reason is in the message (no network, no wheel for the platform, ...)
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except json.JSONDecodeError as exc:
+        print(f"error: context '{CONTEXT_KEY}' is not valid JSON: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        app.synth()
+    except RuntimeError as exc:
+        if "ValidationFailed" not in str(exc):
+            raise
+        print(f"error: cdk-nag found unacknowledged issues: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,539 @@
+"""CUR 2.0 in S3, a Glue table over it, an Athena workgroup, and the views on top.
+
+This is the "billed" clock of the product: the CUR 2.0 Data Export is the truth, Athena
+reads it through a partition-projected Glue table (no crawler, no MSCK REPAIR), and a
+custom resource creates the views from ``queries/views`` at deploy time so the SQL the
+tests run on DuckDB is the SQL Athena runs.
+
+Permissions for later readers (the daily CUR reporter) come from ``grant_query``, which
+gives exactly the workgroup, the catalog objects, the export's data prefix, the results
+prefix and the results key, nothing account-wide.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Final
+
+from aws_cdk import (
+    Aws,
+    CfnOutput,
+    CfnRule,
+    CfnRuleAssertion,
+    CustomResource,
+    Duration,
+    Fn,
+    RemovalPolicy,
+    Stack,
+)
+from aws_cdk import aws_athena as athena
+from aws_cdk import aws_bcmdataexports as bcm
+from aws_cdk import aws_glue as glue
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import custom_resources as cr
+from constructs import Construct, IConstruct
+
+from bedrock_cost.config import Config
+from bedrock_cost.cur_schema import CUR_COLUMNS, PARTITION_COLUMN
+from bedrock_cost.views import view_names
+from infra.lambda_function import LOG_RETENTION, PACKAGE_DIR, QUERIES_DIR, BedrockCostFunction
+from infra.nag import acknowledge, acknowledge_wildcard_resources
+
+DATA_EXPORTS_REGION: Final = "us-east-1"
+"""AWS Data Exports (BCM) is a us-east-1 service: the export resource only exists there."""
+
+RESULTS_PREFIX: Final = "athena-results"
+ACCESS_LOG_RETENTION_DAYS: Final = 365
+EXPORT_NONCURRENT_VERSION_DAYS: Final = 7
+
+EXPORT_EXCLUDED_COLUMNS: Final[dict[str, str]] = {
+    "product_product_name": (
+        "not a static CUR 2.0 column: the product name is the 'product_name' key of the "
+        "'product' map. The Glue table keeps the column, which reads as NULL."
+    ),
+}
+"""Columns of ``CUR_COLUMNS`` that the CUR 2.0 table of Data Exports does not offer."""
+
+EXPORT_TABLE_CONFIGURATION: Final[dict[str, str]] = {
+    "TIME_GRANULARITY": "HOURLY",
+    "INCLUDE_RESOURCES": "TRUE",
+    "INCLUDE_IAM_PRINCIPAL_DATA": "TRUE",
+    "INCLUDE_SPLIT_COST_ALLOCATION_DATA": "FALSE",
+    "INCLUDE_MANUAL_DISCOUNT_COMPATIBILITY": "FALSE",
+}
+
+_PARQUET_INPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+_PARQUET_OUTPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
+_PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+
+
+def export_query() -> str:
+    """The Data Exports query: every column the product reads that CUR 2.0 offers."""
+    columns = [name for name, _ in CUR_COLUMNS if name not in EXPORT_EXCLUDED_COLUMNS]
+    return f"SELECT {', '.join(columns)} FROM COST_AND_USAGE_REPORT"
+
+
+def views_fingerprint() -> str:
+    """Hash of every view statement and of the model alias table the views embed.
+
+    It is a property of the custom resource, so changing any of them re-runs the views.
+    """
+    digest = hashlib.sha256()
+    files = [*sorted((QUERIES_DIR / "views").glob("*.sql")), PACKAGE_DIR / "data" / "models.json"]
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _s3_path(*parts: str) -> str:
+    return "/".join(part.strip("/") for part in parts if part.strip("/"))
+
+
+class CurAnalytics(Construct):
+    """CUR 2.0 location (existing or created), Glue catalog, Athena workgroup and views."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: Config) -> None:
+        super().__init__(scope, construct_id)
+        self._stack = Stack.of(self)
+        cur = config.cur
+        self.database_name = config.athena.database
+        self.table_name = config.athena.table
+        self.cur_data_prefix = _s3_path(cur.prefix, cur.export_name, "data")
+        """Key prefix of the export's Parquet files: ``<prefix>/<export>/data``."""
+
+        self.access_logs_bucket = self._access_logs_bucket()
+        self.export: bcm.CfnExport | None = None
+        if cur.create_export:
+            bucket = self._export_bucket()
+            self.export = self._data_export(bucket, config)
+            self.cur_bucket: s3.IBucket = bucket
+        else:
+            assert cur.bucket is not None  # the config model guarantees it
+            self.cur_bucket = s3.Bucket.from_bucket_name(self, "CurBucket", cur.bucket)
+
+        self.results_key = kms.Key(
+            self,
+            "ResultsKey",
+            description="Encrypts Bedrock Cost Tracker Athena query results",
+            enable_key_rotation=True,
+        )
+        self.results_bucket = self._results_bucket(config.athena.results_retention_days)
+        self.database = self._database()
+        self.table = self._table()
+        self.workgroup = self._workgroup(config.athena.bytes_scanned_cutoff_mb)
+        self.workgroup_name: str = self.workgroup.ref
+        self.views = self._views(config)
+        self._outputs()
+
+    # ------------------------------------------------------------------ buckets
+
+    def _access_logs_bucket(self) -> s3.Bucket:
+        bucket = s3.Bucket(
+            self,
+            "AccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,  # log delivery supports SSE-S3 only
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(ACCESS_LOG_RETENTION_DAYS))],
+        )
+        acknowledge(
+            bucket,
+            "S1",
+            "This is the server access log bucket of the other buckets; logging it into "
+            "itself would loop and logging it elsewhere would need yet another bucket.",
+        )
+        return bucket
+
+    def _export_bucket(self) -> s3.Bucket:
+        bucket = s3.Bucket(
+            self,
+            "CurExportBucket",
+            # Data Exports delivers to SSE-S3 buckets; the data is the account's own bill.
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            versioned=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=self.access_logs_bucket,
+            server_access_logs_prefix="cur-export/",
+            removal_policy=RemovalPolicy.RETAIN,
+            # OVERWRITE_REPORT rewrites the month's files up to 3 times a day: without
+            # this rule every refresh would be kept forever as a noncurrent version.
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    noncurrent_version_expiration=Duration.days(EXPORT_NONCURRENT_VERSION_DAYS),
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                )
+            ],
+        )
+        # The policy Data Exports checks before it creates an export, scoped to exports
+        # and CUR definitions of this account. The bucket holds nothing but the export.
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowDataExportsDelivery",
+                principals=[
+                    iam.ServicePrincipal("bcm-data-exports.amazonaws.com"),
+                    iam.ServicePrincipal("billingreports.amazonaws.com"),
+                ],
+                actions=["s3:PutObject", "s3:GetBucketPolicy"],
+                resources=[bucket.bucket_arn, bucket.arn_for_objects("*")],
+                conditions={
+                    "StringLike": {
+                        "aws:SourceAccount": Aws.ACCOUNT_ID,
+                        "aws:SourceArn": [
+                            f"arn:{Aws.PARTITION}:cur:{DATA_EXPORTS_REGION}:{Aws.ACCOUNT_ID}:definition/*",
+                            f"arn:{Aws.PARTITION}:bcm-data-exports:{DATA_EXPORTS_REGION}:{Aws.ACCOUNT_ID}:export/*",
+                        ],
+                    }
+                },
+            )
+        )
+        return bucket
+
+    def _data_export(self, bucket: s3.Bucket, config: Config) -> bcm.CfnExport:
+        # Fail the deployment up front, with a reason, outside us-east-1.
+        CfnRule(
+            self,
+            "DataExportsRegion",
+            assertions=[
+                CfnRuleAssertion(
+                    assert_=Fn.condition_equals(Aws.REGION, DATA_EXPORTS_REGION),
+                    assert_description=(
+                        "cur.create_export needs the stack in us-east-1 (AWS Data Exports "
+                        "exists only there); deploy there or point cur.bucket at an existing export."
+                    ),
+                )
+            ],
+        )
+        export = bcm.CfnExport(
+            self,
+            "CurExport",
+            export=bcm.CfnExport.ExportProperty(
+                name=config.cur.export_name,
+                description="CUR 2.0 (hourly, resource ids, IAM principals) for Bedrock Cost Tracker",
+                data_query=bcm.CfnExport.DataQueryProperty(
+                    query_statement=export_query(),
+                    table_configurations={"COST_AND_USAGE_REPORT": dict(EXPORT_TABLE_CONFIGURATION)},
+                ),
+                destination_configurations=bcm.CfnExport.DestinationConfigurationsProperty(
+                    s3_destination=bcm.CfnExport.S3DestinationProperty(
+                        s3_bucket=bucket.bucket_name,
+                        s3_prefix=config.cur.prefix,
+                        s3_region=Aws.REGION,
+                        s3_output_configurations=bcm.CfnExport.S3OutputConfigurationsProperty(
+                            compression="PARQUET",
+                            format="PARQUET",
+                            output_type="CUSTOM",
+                            overwrite="OVERWRITE_REPORT",
+                        ),
+                    )
+                ),
+                refresh_cadence=bcm.CfnExport.RefreshCadenceProperty(frequency="SYNCHRONOUS"),
+            ),
+        )
+        # Data Exports validates the bucket policy when the export is created.
+        assert bucket.policy is not None
+        export.node.add_dependency(bucket.policy)
+        return export
+
+    def _results_bucket(self, retention_days: int) -> s3.Bucket:
+        return s3.Bucket(
+            self,
+            "QueryResults",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=self.results_key,
+            bucket_key_enabled=True,  # one KMS request per object set, not per object
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=self.access_logs_bucket,
+            server_access_logs_prefix="athena-results/",
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    expiration=Duration.days(retention_days),
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                )
+            ],
+        )
+
+    # ------------------------------------------------------------------ catalog
+
+    def _database(self) -> glue.CfnDatabase:
+        return glue.CfnDatabase(
+            self,
+            "Database",
+            catalog_id=Aws.ACCOUNT_ID,
+            database_input=glue.CfnDatabase.DatabaseInputProperty(
+                name=self.database_name,
+                description="Bedrock Cost Tracker: CUR 2.0 table and Bedrock cost views",
+            ),
+        )
+
+    def _table(self) -> glue.CfnTable:
+        bucket = self.cur_bucket.bucket_name
+        # Fn::Sub with ${!billing_period}: Athena needs the literal ${billing_period}.
+        template = Fn.sub(
+            f"s3://${{Bucket}}/{self.cur_data_prefix}/BILLING_PERIOD=${{!{PARTITION_COLUMN}}}",
+            {"Bucket": bucket},
+        )
+        table = glue.CfnTable(
+            self,
+            "CurTable",
+            catalog_id=Aws.ACCOUNT_ID,
+            database_name=self.database_name,
+            table_input=glue.CfnTable.TableInputProperty(
+                name=self.table_name,
+                description="CUR 2.0 Data Export (Parquet), partitioned by billing period",
+                table_type="EXTERNAL_TABLE",
+                parameters={
+                    "classification": "parquet",
+                    "projection.enabled": "true",
+                    f"projection.{PARTITION_COLUMN}.type": "date",
+                    f"projection.{PARTITION_COLUMN}.format": "yyyy-MM",
+                    f"projection.{PARTITION_COLUMN}.range": "2023-01,NOW",
+                    f"projection.{PARTITION_COLUMN}.interval": "1",
+                    f"projection.{PARTITION_COLUMN}.interval.unit": "MONTHS",
+                    "storage.location.template": template,
+                },
+                partition_keys=[glue.CfnTable.ColumnProperty(name=PARTITION_COLUMN, type="string")],
+                storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
+                    columns=[glue.CfnTable.ColumnProperty(name=name, type=kind) for name, kind in CUR_COLUMNS],
+                    location=f"s3://{bucket}/{self.cur_data_prefix}/",
+                    input_format=_PARQUET_INPUT,
+                    output_format=_PARQUET_OUTPUT,
+                    serde_info=glue.CfnTable.SerdeInfoProperty(serialization_library=_PARQUET_SERDE),
+                ),
+            ),
+        )
+        table.node.add_dependency(self.database)
+        return table
+
+    def _workgroup(self, cutoff_mb: int) -> athena.CfnWorkGroup:
+        workgroup = athena.CfnWorkGroup(
+            self,
+            "WorkGroup",
+            # Named after the stack, so two copies of the stack can share an account.
+            name=f"{Aws.STACK_NAME}-bedrock-cost",
+            description="Bedrock Cost Tracker queries: enforced settings and per-query scan cutoff",
+            state="ENABLED",
+            recursive_delete_option=True,
+            work_group_configuration=athena.CfnWorkGroup.WorkGroupConfigurationProperty(
+                enforce_work_group_configuration=True,
+                publish_cloud_watch_metrics_enabled=True,
+                bytes_scanned_cutoff_per_query=cutoff_mb * 1024 * 1024,
+                engine_version=athena.CfnWorkGroup.EngineVersionProperty(
+                    selected_engine_version="Athena engine version 3"
+                ),
+                result_configuration=athena.CfnWorkGroup.ResultConfigurationProperty(
+                    output_location=f"s3://{self.results_bucket.bucket_name}/{RESULTS_PREFIX}/",
+                    expected_bucket_owner=Aws.ACCOUNT_ID,
+                    encryption_configuration=athena.CfnWorkGroup.EncryptionConfigurationProperty(
+                        encryption_option="SSE_KMS", kms_key=self.results_key.key_arn
+                    ),
+                ),
+            ),
+        )
+        return workgroup
+
+    # ------------------------------------------------------------------ grants
+
+    @property
+    def workgroup_arn(self) -> str:
+        return self._stack.format_arn(service="athena", resource="workgroup", resource_name=self.workgroup.ref)
+
+    def _catalog_arns(self, tables: list[str]) -> list[str]:
+        return [
+            self._stack.format_arn(service="glue", resource="catalog"),
+            self._stack.format_arn(service="glue", resource="database", resource_name=self.database_name),
+            *(
+                self._stack.format_arn(service="glue", resource="table", resource_name=f"{self.database_name}/{t}")
+                for t in tables
+            ),
+        ]
+
+    def _grant_athena_run(self, grantee: iam.IGrantable) -> None:
+        """Run queries in the workgroup and read/write its results; read the catalog."""
+        results_objects = self.results_bucket.arn_for_objects(f"{RESULTS_PREFIX}/*")
+        catalog = self._catalog_arns(["*"])
+        statements = [
+            iam.PolicyStatement(
+                actions=[
+                    "athena:StartQueryExecution",
+                    "athena:GetQueryExecution",
+                    "athena:GetQueryResults",
+                    "athena:StopQueryExecution",
+                    "athena:GetWorkGroup",
+                ],
+                resources=[self.workgroup_arn],
+            ),
+            iam.PolicyStatement(
+                actions=[
+                    "glue:GetDatabase",
+                    "glue:GetTable",
+                    "glue:GetTables",
+                    "glue:GetPartition",
+                    "glue:GetPartitions",
+                ],
+                resources=catalog,
+            ),
+            iam.PolicyStatement(
+                actions=[
+                    "s3:GetObject",
+                    "s3:PutObject",
+                    "s3:AbortMultipartUpload",
+                    "s3:ListMultipartUploadParts",
+                ],
+                resources=[results_objects],
+            ),
+            iam.PolicyStatement(
+                actions=["s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"],
+                resources=[self.results_bucket.bucket_arn],
+            ),
+            iam.PolicyStatement(
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=[self.results_key.key_arn],
+            ),
+        ]
+        for statement in statements:
+            grantee.grant_principal.add_to_principal_policy(statement)
+        scope = _ack_scope(grantee)
+        acknowledge_wildcard_resources(
+            scope,
+            [results_objects],
+            "Athena writes one result object per query under the workgroup's results prefix; "
+            "object names are query execution ids, unknown in advance.",
+        )
+        acknowledge_wildcard_resources(
+            scope,
+            catalog,
+            "Views are Glue tables of this database whose set grows with the product; read "
+            "access is limited to the one database.",
+        )
+
+    def grant_query(self, grantee: iam.IGrantable) -> None:
+        """Everything a reader of the CUR table and views needs, scoped to this construct.
+
+        Athena runs queries with the caller's permissions, so the caller needs the
+        workgroup, the catalog objects, the CUR objects and the results bucket and key.
+        """
+        self._grant_athena_run(grantee)
+        data_objects = self.cur_bucket.arn_for_objects(f"{self.cur_data_prefix}/*")
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=[data_objects])
+        )
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[self.cur_bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{self.cur_data_prefix}/*"]}},
+            )
+        )
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(actions=["s3:GetBucketLocation"], resources=[self.cur_bucket.bucket_arn])
+        )
+        acknowledge_wildcard_resources(
+            _ack_scope(grantee),
+            [data_objects],
+            "Read-only access to the CUR 2.0 export's Parquet files, limited to its data prefix; "
+            "file names change with every export refresh.",
+        )
+
+    def _grant_manage_views(self, grantee: iam.IGrantable) -> None:
+        """Create, replace and drop exactly the product's views (Glue tables), nothing else."""
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["glue:CreateTable", "glue:UpdateTable", "glue:DeleteTable"],
+                resources=self._catalog_arns(view_names()),
+            )
+        )
+
+    # ------------------------------------------------------------------ views
+
+    def _views(self, config: Config) -> CustomResource:
+        on_event = BedrockCostFunction(
+            self,
+            "ViewsFunction",
+            handler="bedrock_cost.handlers.athena_views.handler",
+            description="Creates the Bedrock Cost Tracker Athena views at deploy time",
+            service_name="athena-views",
+            timeout=Duration.minutes(5),
+        )
+        self._grant_athena_run(on_event.function)
+        self._grant_manage_views(on_event.function)
+
+        framework_logs = logs.LogGroup(
+            self, "ViewsProviderLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY
+        )
+        framework_role = iam.Role(
+            self,
+            "ViewsProviderRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="CloudFormation custom resource framework for the Athena views",
+        )
+        framework_role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[framework_logs.log_group_arn],
+            )
+        )
+        provider = cr.Provider(
+            self,
+            "ViewsProvider",
+            on_event_handler=on_event.function,
+            framework_on_event_role=framework_role,
+            log_group=framework_logs,
+        )
+        acknowledge_wildcard_resources(
+            framework_role,
+            [f"{on_event.function.function_arn}:*"],
+            "The custom resource framework invokes the views function by ARN; ':*' covers its "
+            "published versions and aliases, and nothing but that one function.",
+        )
+
+        resource = CustomResource(
+            self,
+            "Views",
+            service_token=provider.service_token,
+            resource_type="Custom::AthenaViews",
+            properties={
+                "Database": self.database_name,
+                "Table": self.table_name,
+                "WorkGroup": self.workgroup.ref,
+                "TagKeys": list(config.report_tag_keys),
+                "SqlHash": views_fingerprint(),
+            },
+        )
+        # The workgroup is referenced (implicit dependency); the catalog objects are named.
+        resource.node.add_dependency(self.database, self.table)
+        return resource
+
+    # ------------------------------------------------------------------ outputs
+
+    def _outputs(self) -> None:
+        outputs = {
+            "AthenaWorkGroup": (self.workgroup.ref, "Athena workgroup for Bedrock Cost Tracker queries"),
+            "AthenaDatabase": (self.database_name, "Glue database holding the CUR table and the views"),
+            "AthenaCurTable": (self.table_name, "Glue table over the CUR 2.0 export"),
+            "AthenaResultsBucket": (self.results_bucket.bucket_name, "Athena query results (KMS-encrypted)"),
+            "CurBucket": (self.cur_bucket.bucket_name, "Bucket holding the CUR 2.0 export"),
+        }
+        for logical_id, (value, description) in outputs.items():
+            output = CfnOutput(self, f"{logical_id}Output", value=value, description=description)
+            output.override_logical_id(logical_id)
+
+
+def _ack_scope(grantee: iam.IGrantable) -> IConstruct:
+    """The construct whose subtree holds the grantee's policy (to acknowledge findings on)."""
+    principal = grantee.grant_principal
+    if isinstance(principal, Construct):
+        return principal
+    if isinstance(grantee, Construct):
+        return grantee
+    raise TypeError(f"cannot acknowledge cdk-nag findings on {grantee!r}: not a construct")
