@@ -111,6 +111,21 @@ class TagPolicy(_Strict):
         for key in list(self.allowed_values) + list(self.defaults):
             if not _TAG_KEY_RE.match(key):
                 raise ValueError(f"tag key {key!r} is not a valid AWS tag key")
+        # Remediation must never write a value the policy itself rejects.
+        for key, value in self.defaults.items():
+            if not value.strip():
+                raise ValueError(f"defaults.{key}: empty default value")
+            rule = self.allowed_values.get(key)
+            if rule is None or not (rule.values or rule.pattern):
+                continue
+            if self.case_sensitive:
+                listed = value.strip() in {v.strip() for v in rule.values}
+            else:
+                listed = value.strip().casefold() in {v.strip().casefold() for v in rule.values}
+            flags = 0 if self.case_sensitive else re.IGNORECASE
+            matched = rule.pattern is not None and re.fullmatch(rule.pattern, value.strip(), flags) is not None
+            if not (listed or matched):
+                raise ValueError(f"defaults.{key}: {value!r} is not an allowed value for {key!r}")
         return self
 
 
@@ -144,17 +159,35 @@ class Budgets(_Strict):
         description="'deny' attaches a deny policy on bedrock:InvokeModel* at 100 % of the total budget.",
     )
     deny_role_names: list[str] = Field(default_factory=list)
+    # AWS Budgets filter on service names; Claude & co. bill under "<model> (Amazon Bedrock Edition)".
+    extra_service_names: list[str] = Field(
+        default_factory=list,
+        description="Cost Explorer service names to add to the budgets' Bedrock service filter.",
+    )
+    # Burn-rate forecast on the near-real-time estimate (docs/alerts.md).
+    forecast_schedule_minutes: int = Field(default=60, ge=5, le=1440)
+    forecast_trailing_days: int = Field(default=7, ge=1, le=28)
+    forecast_min_days: int = Field(default=3, ge=1, le=28)
 
     @model_validator(mode="after")
     def _deny_needs_roles(self) -> Budgets:
         if self.budget_action == "deny" and (not self.deny_role_names or self.total is None):
             raise ValueError("budget_action 'deny' needs a 'total' budget and at least one of 'deny_role_names'")
+        if self.forecast_min_days > self.forecast_trailing_days:
+            raise ValueError("forecast_min_days cannot exceed forecast_trailing_days")
+        for name in self.extra_service_names:
+            if not name.strip() or len(name) > 1024:
+                raise ValueError(f"extra_service_names: {name!r} is not a service name")
         return self
 
 
 class Alerts(_Strict):
     emails: list[str] = Field(default_factory=list)
-    slack_webhook_secret_name: str | None = None
+    slack_webhook_secret_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9/_+=.@-]{1,512}$")
+    # AWS allows one services anomaly monitor per account: reuse it instead of creating one.
+    service_anomaly_monitor_arn: str | None = Field(
+        default=None, pattern=r"^arn:aws[a-z-]*:ce::\d{12}:anomalymonitor/[0-9a-fA-F-]+$"
+    )
 
     @field_validator("emails")
     @classmethod
@@ -174,6 +207,10 @@ class Thresholds(_Strict):
     anomaly_band_stddevs: Decimal = Field(default=Decimal("2"), gt=0)
     drift_pct: Decimal = Field(default=Decimal("10"), gt=0)
     error_rate_pct: Decimal = Field(default=Decimal("5"), gt=0, le=100)
+    # Cost Anomaly Detection: notify when impact >= absolute AND (all) / OR (any) >= percent.
+    anomaly_match: Literal["all", "any"] = "all"
+    # Cost-pace alarm: 5-minute estimated cost above this multiple of the daily budget's pace.
+    daily_pace_multiple: Decimal = Field(default=Decimal("3"), ge=1, le=100)
 
 
 class Estimator(_Strict):

@@ -1,0 +1,260 @@
+"""Tag-enforcer Lambda: checks Bedrock resources against the tag policy.
+
+Invoked two ways, both EventBridge events:
+
+* the daily schedule (``detail-type: Scheduled Event``): full scan of every configured
+  region, then ``TagCompliancePct`` / ``NonCompliantResources`` metrics;
+* CloudTrail API calls on ``bedrock.amazonaws.com`` (``detail-type: AWS API Call via
+  CloudTrail``): the created or re-tagged resource is checked within minutes.
+
+The handler only parses the event, wires adapters and calls
+``domain.tag_policy.TagEnforcer.run``; the rules live in the domain.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any, Literal
+
+import boto3
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bedrock_cost.adapters.alert_publisher import AlertPublisher
+from bedrock_cost.adapters.bedrock_resources import CLIENT_CONFIG, BedrockResources, DynamoViolationStore
+from bedrock_cost.config import TagPolicy
+from bedrock_cost.domain.tag_policy import (
+    AlertSink,
+    EnforcementReport,
+    ResourceSource,
+    TagEnforcer,
+    Trigger,
+    ViolationStore,
+    full_scan_triggers,
+    trigger_for_event,
+)
+from bedrock_cost.errors import BedrockCostError
+from bedrock_cost.observability import emit_metric, logger, metrics, tracer
+
+# --------------------------------------------------------------------------- environment
+
+
+class TagEnforcerEnvironment(BaseModel):
+    """What the function needs, validated once per cold start. Missing = loud failure."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    state_table: str = Field(alias="STATE_TABLE", min_length=3)
+    alert_topic_arn: str = Field(alias="ALERT_TOPIC_ARN", pattern=r"^arn:aws[a-z-]*:sns:")
+    account_id: str = Field(alias="ACCOUNT_ID", pattern=r"^\d{12}$")
+    regions: list[str] = Field(alias="REGIONS", min_length=1)
+    tag_policy: TagPolicy = Field(alias="TAG_POLICY")
+
+    @field_validator("regions", mode="before")
+    @classmethod
+    def _split_regions(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [r.strip() for r in value.split(",") if r.strip()]
+        return value
+
+    @field_validator("tag_policy", mode="before")
+    @classmethod
+    def _parse_policy(cls, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value
+
+
+@lru_cache(maxsize=1)
+def load_environment() -> TagEnforcerEnvironment:
+    try:
+        return TagEnforcerEnvironment.model_validate(dict(os.environ))
+    except ValidationError as exc:
+        raise RuntimeError(f"tag-enforcer environment is invalid: {exc}") from None
+
+
+# --------------------------------------------------------------------------- events
+
+
+class ScheduledEvent(BaseModel):
+    """EventBridge schedule: ``{"detail-type": "Scheduled Event", "source": "aws.events", ...}``."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    detail_type: Literal["Scheduled Event"] = Field(alias="detail-type")
+    source: str
+    time: datetime
+    region: str
+
+
+class CloudTrailDetail(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    eventSource: str  # noqa: N815 - CloudTrail's own field names
+    eventName: str  # noqa: N815
+    awsRegion: str  # noqa: N815
+    eventTime: datetime  # noqa: N815
+    errorCode: str | None = None  # noqa: N815
+    requestParameters: dict[str, Any] | None = None  # noqa: N815
+    responseElements: dict[str, Any] | None = None  # noqa: N815
+    userIdentity: dict[str, Any] | None = None  # noqa: N815
+
+    @property
+    def actor(self) -> str:
+        identity = self.userIdentity or {}
+        return str(identity.get("arn") or identity.get("principalId") or "unknown")
+
+
+class CloudTrailEvent(BaseModel):
+    """EventBridge ``AWS API Call via CloudTrail`` event from ``aws.bedrock``."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    detail_type: Literal["AWS API Call via CloudTrail"] = Field(alias="detail-type")
+    source: str
+    time: datetime
+    region: str
+    detail: CloudTrailDetail
+
+
+def parse_event(event: Mapping[str, Any]) -> ScheduledEvent | CloudTrailEvent:
+    """Typed view of the incoming event; raise ``ValueError`` naming what is wrong."""
+    kind = event.get("detail-type")
+    try:
+        if kind == "Scheduled Event":
+            return ScheduledEvent.model_validate(event)
+        if kind == "AWS API Call via CloudTrail":
+            return CloudTrailEvent.model_validate(event)
+    except ValidationError as exc:
+        raise ValueError(f"malformed {kind!r} event: {exc}") from None
+    raise ValueError(f"unsupported event detail-type {kind!r}: expected a schedule or a CloudTrail API call")
+
+
+# --------------------------------------------------------------------------- wiring
+
+
+@dataclass
+class Dependencies:
+    """The adapters one invocation uses; ``configure`` swaps them (local demo, tests)."""
+
+    policy: TagPolicy
+    regions: list[str]
+    sources: Mapping[str, ResourceSource]
+    store: ViolationStore
+    sink: AlertSink
+
+
+def build_dependencies(env: TagEnforcerEnvironment, endpoint_url: str | None = None) -> Dependencies:
+    """Real boto3 adapters: one Bedrock source per configured region."""
+    session = boto3.session.Session()
+    sources: dict[str, ResourceSource] = {
+        region: BedrockResources(
+            region=region,
+            account_id=env.account_id,
+            bedrock=session.client("bedrock", region_name=region, endpoint_url=endpoint_url, config=CLIENT_CONFIG),
+            bedrock_agent=session.client(
+                "bedrock-agent", region_name=region, endpoint_url=endpoint_url, config=CLIENT_CONFIG
+            ),
+        )
+        for region in env.regions
+    }
+    dynamodb = session.client("dynamodb", endpoint_url=endpoint_url, config=CLIENT_CONFIG)
+    sns = session.client("sns", endpoint_url=endpoint_url, config=CLIENT_CONFIG)
+    return Dependencies(
+        policy=env.tag_policy,
+        regions=list(env.regions),
+        sources=sources,
+        store=DynamoViolationStore(dynamodb, env.state_table),
+        sink=AlertPublisher(sns, env.alert_topic_arn, dynamodb, env.state_table),
+    )
+
+
+_dependencies: Dependencies | None = None
+
+
+def configure(dependencies: Dependencies | None) -> None:
+    """Use these adapters for the next invocations (``None``: rebuild from the environment)."""
+    global _dependencies  # noqa: PLW0603 - one cached wiring per container, like boto3 clients
+    _dependencies = dependencies
+
+
+def _current_dependencies() -> Dependencies:
+    global _dependencies  # noqa: PLW0603
+    if _dependencies is None:
+        _dependencies = build_dependencies(load_environment())
+    return _dependencies
+
+
+def _triggers(event: ScheduledEvent | CloudTrailEvent, deps: Dependencies) -> tuple[list[Trigger], str, bool]:
+    if isinstance(event, ScheduledEvent):
+        return full_scan_triggers(deps.regions), "schedule", True
+    detail = event.detail
+    trigger = trigger_for_event(
+        detail.eventName, detail.awsRegion, detail.requestParameters, detail.responseElements, detail.errorCode
+    )
+    logger.info(
+        "CloudTrail event",
+        extra={"event_name": detail.eventName, "actor": detail.actor, "trigger": repr(trigger)},
+    )
+    return [trigger], f"cloudtrail:{detail.eventName}", False
+
+
+def publish_metrics(report: EnforcementReport) -> None:
+    """Compliance metrics from a full scan (an event-driven check sees one resource only).
+
+    Dimensions are exactly none or ``ResourceType`` (one value per known type): alarms
+    and dashboards match on the dimension set, so nothing else is added.
+    """
+    if not report.full_scan:
+        return
+    for resource_type, (total, bad) in report.compliance_by_type().items():
+        dims = {"ResourceType": resource_type}
+        emit_metric("NonCompliantResources", bad, dimensions=dims, unit=MetricUnit.Count)
+        if total:
+            pct = round(100.0 * (total - bad) / total, 2)
+            emit_metric("TagCompliancePct", pct, dimensions=dims, unit=MetricUnit.Percent)
+    emit_metric("TagCompliancePct", report.compliance_pct(), unit=MetricUnit.Percent)
+
+
+def _log_outcomes(report: EnforcementReport) -> None:
+    for outcome in report.outcomes:
+        if outcome.added:
+            logger.info(
+                "tags added",
+                extra={"resource_arn": outcome.resource.arn, "added": dict(outcome.added), "mode": report.mode},
+            )
+        if not outcome.compliant:
+            logger.warning(
+                "tag policy violation",
+                extra={
+                    "resource_arn": outcome.resource.arn,
+                    "resource_type": outcome.resource.resource_type,
+                    "violations": [v.describe() for v in outcome.remaining],
+                    "remediation_error": outcome.remediation_error,
+                },
+            )
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Entry point. Returns the run summary; raises (so Lambda retries) on scan errors."""
+    parsed = parse_event(event)
+    deps = _current_dependencies()
+    triggers, trigger_name, full_scan = _triggers(parsed, deps)
+    enforcer = TagEnforcer(deps.policy, deps.store, deps.sink)
+    report = enforcer.run(triggers, deps.sources, datetime.now(UTC), trigger_name, full_scan=full_scan)
+    _log_outcomes(report)
+    publish_metrics(report)
+    metrics.add_metric(name="TagViolationAlerts", unit=MetricUnit.Count, value=report.alerts_sent)
+    metrics.add_metric(name="TagsAdded", unit=MetricUnit.Count, value=sum(len(o.added) for o in report.outcomes))
+    summary = report.summary()
+    logger.info("tag enforcement finished", extra=summary)
+    if report.scan_errors:
+        raise BedrockCostError("tag enforcement incomplete: " + "; ".join(report.scan_errors))
+    return summary
