@@ -14,7 +14,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
+from bedrock_cost.config import TagPolicy
 from bedrock_cost.domain.reconcile import Drift, drift
+from bedrock_cost.domain.untagged_spend import UntaggedSpendReport, rank_untagged_spend
 from bedrock_cost.engine import QueryEngine
 from bedrock_cost.report_format import usd
 from bedrock_cost.reporting import build_cost_report, report_fragments
@@ -41,6 +43,7 @@ class DailyReport:
     adjustments: dict[str, Decimal]
     unit_prices: list[dict[str, Any]]
     drift: Drift | None
+    untagged: UntaggedSpendReport | None = None
     notes: list[str] = field(default_factory=list)
 
     def to_document(self) -> dict[str, Any]:
@@ -63,6 +66,20 @@ class DailyReport:
                 "estimated_usd": usd(self.drift.estimated_usd),
                 "billed_usd": usd(self.drift.billed_usd),
                 "pct": None if self.drift.pct is None else f"{self.drift.pct}",
+            },
+            "untagged": None
+            if self.untagged is None
+            else {
+                "untagged_usd": usd(self.untagged.untagged_cost_usd),
+                "non_compliant_usd": usd(self.untagged.non_compliant_cost_usd),
+                "top_untagged_resources": [
+                    {"resource": i.name, "cost_usd": usd(i.cost_usd), "missing": list(i.reasons)}
+                    for i in self.untagged.untagged_by_resource[: self.untagged.top_n]
+                ],
+                "top_untagged_principals": [
+                    {"principal": i.name, "cost_usd": usd(i.cost_usd), "missing": list(i.reasons)}
+                    for i in self.untagged.untagged_by_principal[: self.untagged.top_n]
+                ],
             },
             "notes": self.notes,
         }
@@ -92,6 +109,8 @@ def build_daily_report(
     today: date,
     tag_keys: list[str],
     estimates: EstimateSource | None,
+    tag_policy: TagPolicy | None = None,
+    top_n: int = 10,
 ) -> DailyReport:
     """Month-to-date billed report for ``today``'s billing period, with drift."""
     period = f"{today:%Y-%m}"
@@ -121,5 +140,6 @@ def build_daily_report(
         adjustments=dict(by_model.adjustments),
         unit_prices=unit_prices,
         drift=reconciled,
+        untagged=rank_untagged_spend(engine, period, tag_policy, top_n) if tag_policy is not None else None,
         notes=notes,
     )

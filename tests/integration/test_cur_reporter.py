@@ -115,6 +115,7 @@ def aws(engine, monkeypatch) -> Iterator[dict[str, Any]]:
         env = {"ATHENA_WORKGROUP": "primary", "ATHENA_DATABASE": "bedrock_cost", "REPORT_BUCKET": "reports",
                "REPORT_TAG_KEYS": '["team"]', "STATE_TABLE": "state", "ALERT_TOPIC_ARN": topic,
                "DRIFT_THRESHOLD_PCT": "10", "POWERTOOLS_TRACE_DISABLED": "true",
+               "TAG_POLICY": json.dumps({"required_keys": ["team", "project"]}),
                "POWERTOOLS_METRICS_NAMESPACE": "BedrockCostTracker"}
         for name, value in env.items():
             monkeypatch.setenv(name, value)
@@ -144,13 +145,17 @@ def test_handler_writes_report_metrics_calibration_and_alerts_once(aws, capsys):
     # And no record carries a hidden 'service' dimension (alarms match exact dimension sets)
     dimension_sets = {tuple(d) for doc in emf for m in doc["_aws"]["CloudWatchMetrics"] for d in m["Dimensions"]}
     assert dimension_sets == {(), ("Model",), ("TagKey", "TagValue")}
-    # And exactly one drift alert was published
-    assert (first["drift_alert_sent"], second["drift_alert_sent"]) == (True, False)
+    # And one drift alert and one untagged-spend digest were published, once
+    assert first["alerts_sent"] == ["estimate_drift", "untagged_spend"]
+    assert second["alerts_sent"] == []
     messages = aws["sqs"].receive_message(QueueUrl=aws["queue"], MaxNumberOfMessages=10)["Messages"]
-    assert len(messages) == 1
-    alert = json.loads(json.loads(messages[0]["Body"])["Message"])
-    assert alert["kind"] == "estimate_drift"
-    assert alert["figures"]["billed_usd"] == "105.00"
+    alerts = {a["kind"]: a for a in (json.loads(json.loads(m["Body"])["Message"]) for m in messages)}
+    assert set(alerts) == {"estimate_drift", "untagged_spend"}
+    assert alerts["estimate_drift"]["figures"]["billed_usd"] == "105.00"
+    # Every row has the reported 'team' key, none the policy's required 'project':
+    # nothing is untagged, all $113 of usage is non-compliant
+    assert doc["untagged"]["untagged_usd"] == "0.000000"
+    assert doc["untagged"]["non_compliant_usd"] == "113.000000"
 
 
 def test_handler_fails_loudly_on_missing_environment(monkeypatch):

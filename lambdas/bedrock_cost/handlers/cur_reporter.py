@@ -22,7 +22,9 @@ from bedrock_cost.adapters.alert_publisher import AlertPublisher
 from bedrock_cost.adapters.athena import AthenaEngine
 from bedrock_cost.adapters.estimate_metrics import CloudWatchEstimates
 from bedrock_cost.daily_report import DailyReport, build_daily_report
+from bedrock_cost.config import TagPolicy
 from bedrock_cost.domain.reconcile import drift_alert
+from bedrock_cost.domain.untagged_spend import untagged_spend_alert
 from bedrock_cost.observability import emit_metric, logger, metrics, tracer
 
 CALIBRATION_KEY = "calibration/unit_prices.json"
@@ -43,10 +45,16 @@ class Settings(BaseModel):
     state_table: str = Field(alias="STATE_TABLE", min_length=1)
     alert_topic_arn: str = Field(alias="ALERT_TOPIC_ARN", pattern=r"^arn:aws[a-z-]*:sns:")
     drift_threshold_pct: Decimal = Field(alias="DRIFT_THRESHOLD_PCT", gt=0)
+    tag_policy: TagPolicy = Field(alias="TAG_POLICY")
 
     @field_validator("tag_keys", mode="before")
     @classmethod
     def _json_list(cls, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value
+
+    @field_validator("tag_policy", mode="before")
+    @classmethod
+    def _json_policy(cls, value: Any) -> Any:
         return json.loads(value) if isinstance(value, str) else value
 
 
@@ -96,7 +104,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     )
     try:
         report = build_daily_report(
-            engine, today, config.tag_keys, CloudWatchEstimates(boto3.client("cloudwatch"))
+            engine, today, config.tag_keys, CloudWatchEstimates(boto3.client("cloudwatch")), config.tag_policy
         )
     finally:
         engine.close()
@@ -109,12 +117,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     s3.put_object(Bucket=config.report_bucket, Key=CALIBRATION_KEY,
                   Body=json.dumps({"period": report.period, "rows": document["unit_prices"]}).encode(),
                   ContentType="application/json")
-    sent = False
-    alert = drift_alert(report.drift, config.drift_threshold_pct) if report.drift else None
-    if alert is not None:
-        publisher = AlertPublisher(boto3.client("sns"), config.alert_topic_arn, boto3.client("dynamodb"),
-                                   config.state_table)
-        sent = publisher.publish(alert)
+    alerts = [
+        drift_alert(report.drift, config.drift_threshold_pct) if report.drift else None,
+        untagged_spend_alert(report.untagged, as_of=today) if report.untagged else None,
+    ]
+    publisher = AlertPublisher(boto3.client("sns"), config.alert_topic_arn, boto3.client("dynamodb"),
+                               config.state_table)
+    sent = [alert.kind for alert in alerts if alert is not None and publisher.publish(alert)]
     logger.info("daily report written", extra={"period": report.period, "total_usd": document["total_usd"],
                                                "drift": document["drift"], "notes": report.notes})
-    return {"period": report.period, "total_usd": document["total_usd"], "drift_alert_sent": sent}
+    return {"period": report.period, "total_usd": document["total_usd"], "alerts_sent": sent}

@@ -1,0 +1,99 @@
+"""The daily CUR reporter: billed truth into metrics, an S3 report and the estimator's calibration."""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import Duration, aws_dynamodb as dynamodb, aws_events as events, aws_events_targets as targets
+from aws_cdk import aws_iam as iam, aws_s3 as s3, aws_sns as sns
+from constructs import Construct
+
+from bedrock_cost.config import Config
+from infra.cur_analytics import CurAnalytics
+from infra.lambda_function import BedrockCostFunction
+from infra.nag import acknowledge
+
+REPORT_RETENTION_DAYS = 400
+"""Keep daily reports for a year and a month: enough to compare a month with last year's."""
+
+
+class CurReporter(Construct):
+    """Runs once a day after CUR's usual refreshes; CUR lags 8-24 h, so more often buys nothing."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: Config,
+        analytics: CurAnalytics,
+        state_table: dynamodb.ITable,
+        alert_topic: sns.ITopic,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.bucket = s3.Bucket(
+            self,
+            "Reports",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=analytics.access_logs_bucket,
+            server_access_logs_prefix="reports/",
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    expiration=Duration.days(REPORT_RETENTION_DAYS),
+                    noncurrent_version_expiration=Duration.days(30),
+                )
+            ],
+        )
+        self.function = BedrockCostFunction(
+            self,
+            "Function",
+            handler="bedrock_cost.handlers.cur_reporter.handler",
+            description="Daily billed Bedrock cost from CUR 2.0: metrics, report, calibration, drift",
+            service_name="cur-reporter",
+            timeout=Duration.minutes(10),
+            memory_size=512,
+            environment={
+                "ATHENA_WORKGROUP": analytics.workgroup.ref,
+                "ATHENA_DATABASE": analytics.database_name,
+                "REPORT_BUCKET": self.bucket.bucket_name,
+                "REPORT_TAG_KEYS": json.dumps(list(config.report_tag_keys)),
+                "STATE_TABLE": state_table.table_name,
+                "ALERT_TOPIC_ARN": alert_topic.topic_arn,
+                "DRIFT_THRESHOLD_PCT": str(config.thresholds.drift_pct),
+                "TAG_POLICY": config.tag_policy.model_dump_json(),
+            },
+        )
+        role = self.function.role
+        analytics.grant_query(role)
+        self.bucket.grant_put(role, "billed/*")
+        self.bucket.grant_put(role, "calibration/*")
+        state_table.grant(role, "dynamodb:PutItem", "dynamodb:DeleteItem")
+        alert_topic.grant_publish(role)
+        metric_read = iam.Policy(
+            self,
+            "MetricReadPolicy",
+            roles=[role],
+            statements=[iam.PolicyStatement(actions=["cloudwatch:GetMetricData"], resources=["*"])],
+        )
+        acknowledge(
+            metric_read,
+            "IAM5[Resource::*]",
+            "cloudwatch:GetMetricData has no resource-level permissions; the reporter reads back "
+            "its own estimate metric for reconciliation.",
+        )
+        acknowledge(
+            role,
+            "IAM5[Action::s3:Abort*]",
+            "Bucket.grant_put adds multipart-upload abort for the two report prefixes only.",
+        )
+        self.schedule = events.Rule(
+            self,
+            "Daily",
+            description="Daily billed-cost report after CUR's overnight refresh",
+            schedule=events.Schedule.cron(minute="15", hour="7"),
+            targets=[targets.LambdaFunction(self.function.function, retry_attempts=2)],
+        )
