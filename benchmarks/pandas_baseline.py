@@ -1,0 +1,170 @@
+"""The ``--by tag:team`` Bedrock cost report, written plainly with pandas.
+
+This is the yardstick for ``bedrock-cost report``: what a FinOps analyst would write in a
+notebook. It applies the same rules as the product, independently implemented:
+
+* Bedrock rows: product family 'Amazon Bedrock', or a Bedrock product code, or an AWS
+  Marketplace product whose name (column or ``product['product_name']``) says Bedrock;
+* usage only: line item types Usage, DiscountedUsage, SavingsPlanCoveredUsage;
+* team: ``resource_tags['user_team']``, else ``resource_tags['user:team']``, else
+  ``tags['resourceTags/user:team']``; trimmed; empty or missing -> ``(untagged)``;
+* tokens per row: usage amount x unit (pricing_unit; if NULL, the 3rd '|' field of a
+  Marketplace description, else 1K tokens for first-party rows), by kind from the usage
+  type; provisioned, reserved, image and AgentCore rows count cost but no tokens.
+
+Costs are summed as integer 1e-10 dollars (CUR's precision), so the total is exact.
+Files are read one at a time and their partial sums combined (see ``main``).
+
+Usage: python benchmarks/pandas_baseline.py --cur DIR --period YYYY-MM --out FILE.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+COLUMNS = [
+    "bill_billing_entity",
+    "line_item_line_item_type",
+    "line_item_product_code",
+    "line_item_usage_type",
+    "line_item_line_item_description",
+    "line_item_usage_amount",
+    "line_item_unblended_cost",
+    "pricing_unit",
+    "product",
+    "product_product_family",
+    "product_product_name",
+    "resource_tags",
+    "tags",
+]
+BEDROCK_CODES = ["AmazonBedrock", "AmazonBedrockService", "AmazonBedrockFoundationModels", "AmazonBedrockAgentCore"]
+USAGE_TYPES = ["Usage", "DiscountedUsage", "SavingsPlanCoveredUsage"]
+NOT_TOKENS = r"provisionedthroughput|modelunits|reserved|customization|custommodelimport|image"
+SCALE = 10**10
+
+
+def partition_files(cur: Path, period: str) -> list[Path]:
+    """Parquet files of one billing period, with or without the export's ``data/`` folder."""
+    if cur.is_file():
+        return [cur]
+    files = sorted(cur.glob(f"**/BILLING_PERIOD={period}/*.parquet"))
+    if not files:
+        raise SystemExit(f"pandas_baseline: no Parquet files for BILLING_PERIOD={period} under {cur}")
+    return files
+
+
+def map_get(entries: Any, key: str) -> str | None:
+    """Value of ``key`` in a Parquet map as pandas returns it (a list of (key, value) pairs)."""
+    if entries is None:
+        return None
+    for k, v in entries:
+        if k == key:
+            return str(v) if v is not None else None
+    return None
+
+
+def team_of(resource_tags: Any, tags: Any) -> str:
+    for value in (
+        map_get(resource_tags, "user_team"),
+        map_get(resource_tags, "user:team"),
+        map_get(tags, "resourceTags/user:team"),
+    ):
+        if value is not None:
+            return value.strip() or "(untagged)"
+    return "(untagged)"
+
+
+def build_report(df: pd.DataFrame) -> pd.DataFrame:
+    marketplace = df["bill_billing_entity"] == "AWS Marketplace"
+    family = df["product_product_family"] == "Amazon Bedrock"
+    code = df["line_item_product_code"].isin(BEDROCK_CODES)
+    # The map's product name only matters for Marketplace rows the two cheap tests missed.
+    undecided = marketplace & ~family & ~code
+    name = df["product_product_name"].copy()
+    name[undecided] = [
+        map_get(m, "product_name") or n
+        for m, n in zip(df.loc[undecided, "product"], df.loc[undecided, "product_product_name"], strict=True)
+    ]
+    named_bedrock = marketplace & name.fillna("").str.lower().str.contains("bedrock", regex=False)
+    usage = df["line_item_line_item_type"].isin(USAGE_TYPES)
+    rows = df[(family | code | named_bedrock) & usage].copy()
+
+    rows["team"] = [team_of(r, t) for r, t in zip(rows["resource_tags"], rows["tags"], strict=True)]
+
+    usage_type = rows["line_item_usage_type"].fillna("").str.lower()
+    is_marketplace_shape = usage_type.str.contains("mp:", regex=False)
+    described = rows["line_item_line_item_description"].fillna("").str.split("|").str[2].str.strip()
+    unit = rows["pricing_unit"].where(rows["pricing_unit"].notna(), described.where(is_marketplace_shape))
+    unit = unit.fillna("1K tokens").str.strip().str.lower()
+    factor = pd.Series(1.0, index=rows.index)
+    factor[unit.str.contains("1k|thousand")] = 1_000.0
+    factor[unit.str.contains("1m|million")] = 1_000_000.0
+    tokens = (rows["line_item_usage_amount"].fillna(0.0) * factor).round().astype("int64")
+
+    countable = ~usage_type.str.contains(NOT_TOKENS) & (rows["line_item_product_code"] != "AmazonBedrockAgentCore")
+    cache_read = countable & usage_type.str.contains("cache-?read")
+    cache_write = countable & ~cache_read & usage_type.str.contains("cache-?write")
+    plain = countable & ~cache_read & ~cache_write
+    input_ = plain & usage_type.str.contains("input-?tokens?|inputtokencount")
+    output = plain & ~input_ & usage_type.str.contains("output-?tokens?|outputtokencount")
+
+    rows["cost_units"] = (rows["line_item_unblended_cost"].fillna(0.0) * SCALE).round().astype("int64")
+    rows["input_tokens"] = tokens.where(input_, 0)
+    rows["output_tokens"] = tokens.where(output, 0)
+    rows["cache_read_tokens"] = tokens.where(cache_read, 0)
+    rows["cache_write_tokens"] = tokens.where(cache_write, 0)
+    report = (
+        rows.groupby("team", sort=False)[
+            ["cost_units", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"]
+        ]
+        .sum()
+        .reset_index()
+    )
+    return report
+
+
+def write_csv(report: pd.DataFrame, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            ["team", "cost_usd", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"]
+        )
+        for row in report.itertuples(index=False):
+            cost = Decimal(int(row.cost_units)).scaleb(-10)
+            writer.writerow(
+                [
+                    row.team,
+                    f"{cost:f}",
+                    row.input_tokens,
+                    row.output_tokens,
+                    row.cache_read_tokens,
+                    row.cache_write_tokens,
+                ]
+            )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--cur", required=True, type=Path)
+    parser.add_argument("--period", required=True)
+    parser.add_argument("--out", required=True, type=Path)
+    args = parser.parse_args(argv)
+    # One file at a time (a Data Export splits a period into files of <= 1M rows): Parquet
+    # maps become Python lists in pandas, ~2 GB per million rows, so reading a whole
+    # multi-million-row period at once would not fit a laptop.
+    partials = [build_report(pd.read_parquet(path, columns=COLUMNS)) for path in partition_files(args.cur, args.period)]
+    report = pd.concat(partials).groupby("team", sort=False).sum().reset_index()
+    write_csv(report.sort_values(["cost_units", "team"], ascending=[False, True]), args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

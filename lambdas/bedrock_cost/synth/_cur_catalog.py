@@ -1,0 +1,738 @@
+"""The line-item shapes the synthetic CUR generator draws from.
+
+Every row of a generated export is one *template* (who bills it, which product code,
+which usage type, which unit, which list price) filled with per-row randomness
+(account, hour, quantity, tags, resource, principal). Keeping the shapes here as plain
+data lets a reader check them against the billing reference at a glance, and lets the
+generator stay a small vectorised loop.
+
+Prices are USD list prices (per 1M tokens unless the unit says otherwise) from a public
+snapshot; the multipliers follow Bedrock pricing: cache write 1.25x input (2x for the
+one-hour TTL), Claude cache read 0.1x, Nova cache read 0.25x, batch and flex 0.5x,
+priority 1.75x, latency-optimized 1.25x, long context 2x input / 1.5x output, and
+regional endpoints of Claude 4.5+ models 1.1x the global rate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import Final, Literal
+
+Group = Literal["bedrock", "nonusage", "noise"]
+
+
+@dataclass(frozen=True)
+class UnitVariant:
+    """One way a row states its unit: the ``pricing_unit`` column, the unit in the
+    description (Marketplace rows), and how many base quantities one usage unit is."""
+
+    pricing_unit: str | None
+    description_unit: str | None
+    divisor: float
+    probability: float
+
+
+@dataclass(frozen=True)
+class LineTemplate:
+    """One billable shape. ``price`` is USD per base quantity (one token, one hour, ...)."""
+
+    group: Group
+    entity: str
+    product_code: str
+    usage_type: str
+    line_item_type: str
+    operations: tuple[str, ...]
+    region: str
+    units: tuple[UnitVariant, ...]
+    price: float
+    quantity_median: float
+    quantity_sigma: float
+    integer_quantity: bool
+    weight: float
+    description: str
+    """May hold ``{unit}``, filled from the row's unit variant."""
+    product_name: str | None
+    product_family_old: str | None
+    product_family_new: str | None
+    servicecode: str
+    product_map_old: dict[str, str] | None
+    product_map_new: dict[str, str] | None
+    model_arn: str | None = None
+    """Foundation-model ARN for model rows; such rows may also bill an inference profile."""
+    fixed_resources: tuple[str, ...] = ()
+    marketplace_bedrock: bool = False
+    """Marketplace Bedrock rows: in newer data the product name may sit only in the map."""
+    sign: float = 1.0
+    zero_amount: bool = False
+    discountable: bool = False
+
+
+REGIONS: Final[tuple[tuple[str, str, str, float], ...]] = (
+    # region, usage-type prefix, display name, share of Bedrock rows
+    ("us-east-1", "USE1", "US East (N. Virginia)", 0.50),
+    ("us-west-2", "USW2", "US West (Oregon)", 0.35),
+    ("eu-central-1", "EUC1", "EU (Frankfurt)", 0.15),
+)
+
+PAYER_ACCOUNT: Final = "123456789012"
+ACCOUNTS: Final[tuple[tuple[str, float, float], ...]] = (
+    # usage account, share of rows, negotiated discount on first-party usage
+    ("123456789012", 0.10, 0.00),
+    ("210987654321", 0.40, 0.05),
+    ("345678901234", 0.30, 0.05),
+    ("456789012345", 0.20, 0.00),
+)
+
+PROFILES_PER_ACCOUNT_REGION: Final = 4
+PROFILE_SHARE: Final = 0.35
+"""Share of Bedrock model rows billed through an application inference profile."""
+MODEL_ARN_SHARE: Final = 0.45
+"""Share of Bedrock model rows carrying the foundation-model ARN (the rest: NULL)."""
+PRINCIPAL_NULL_SHARE: Final = 0.15
+IAM_PRINCIPAL_SINCE: Final = (2026, 4)
+"""CUR 2.0 carries ``line_item_iam_principal`` from April 2026; older periods are NULL."""
+PRODUCT_MAP_SINCE: Final = (2026, 7)
+"""Product-map keys and product family 'Amazon Bedrock' appear from July 2026."""
+MAP_ONLY_PRODUCT_NAME_SHARE: Final = 0.30
+"""Newer Marketplace rows whose product name sits only in ``product['product_name']``."""
+
+GROUP_SHARES: Final[dict[Group, float]] = {"bedrock": 0.745, "nonusage": 0.005, "noise": 0.25}
+
+_MP_TOKENS: Final = (
+    UnitVariant("Units", "Units", 1.0, 0.55),
+    UnitVariant("1M tokens", "1M tokens", 1e6, 0.25),
+    UnitVariant(None, "Units", 1.0, 0.15),
+    UnitVariant(None, "1M tokens", 1e6, 0.05),
+)
+_MP_COUNT: Final = (UnitVariant("Units", "Units", 1.0, 0.85), UnitVariant(None, "Units", 1.0, 0.15))
+_FP_TOKENS: Final = (UnitVariant("1K tokens", None, 1000.0, 0.9), UnitVariant(None, None, 1000.0, 0.1))
+_INFERENCE_OPS: Final = ("InvokeModelInference", "InvokeModelStreamingInference")
+_BATCH_OPS: Final = ("CreateModelInvocationJob",)
+
+
+def _fixed_unit(unit: str | None) -> tuple[UnitVariant, ...]:
+    return (UnitVariant(unit, None, 1.0, 1.0),)
+
+
+def marketplace_product_code(product_name: str) -> str:
+    """An opaque Marketplace product code, stable per product (not per seed)."""
+    digest = hashlib.sha256(product_name.encode()).digest()
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+    return "prod-" + "".join(alphabet[b % len(alphabet)] for b in digest[:13])
+
+
+def short_id(text: str, length: int = 12) -> str:
+    """A lower-case id derived from ``text`` (inference profile ids, instance ids)."""
+    digest = hashlib.sha256(text.encode()).digest()
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+    return "".join(alphabet[b % len(alphabet)] for b in digest[:length])
+
+
+@dataclass(frozen=True)
+class _Model:
+    name: str
+    provider: str
+    model_id: str
+    billing_name: str | None
+    product_name: str | None
+    input_price: float
+    output_price: float
+    weight: float
+    newer_claude: bool = False
+    kinds: tuple[str, ...] = field(default=())
+
+
+# Kind: (feature, inference_type, price factor over the input or output price, base, weight, median tokens)
+_MP_KINDS: Final[dict[str, tuple[str, str, float, str, float, float]]] = {
+    "InputTokenCount": ("input-tokens", "on-demand", 1.0, "in-regional", 3, 150_000),
+    "OutputTokenCount": ("output-tokens", "on-demand", 1.0, "out-regional", 3, 25_000),
+    "InputTokenCount_Global": ("input-tokens", "cross-region-global", 1.0, "in", 2, 150_000),
+    "OutputTokenCount_Global": ("output-tokens", "cross-region-global", 1.0, "out", 2, 25_000),
+    "CacheReadInputTokenCount": ("cache-read", "on-demand", 0.1, "in-regional", 2, 400_000),
+    "CacheWriteInputTokenCount": ("cache-write", "on-demand", 1.25, "in-regional", 1, 60_000),
+    "CacheWrite1hInputTokenCount_Global": ("cache-write-1h", "cross-region-global", 2.0, "in", 0.5, 60_000),
+    "InputTokenCount_Batch": ("input-tokens", "batch", 0.5, "in-regional", 0.7, 1_000_000),
+    "OutputTokenCount_Batch": ("output-tokens", "batch", 0.5, "out-regional", 0.7, 150_000),
+    "InputTokenCount_LatencyOptimized": ("input-tokens", "latency-optimized", 1.25, "in", 1, 100_000),
+    "OutputTokenCount_LatencyOptimized": ("output-tokens", "latency-optimized", 1.25, "out", 1, 20_000),
+}
+_NEWER_CLAUDE_MP_KINDS: Final = (
+    "InputTokenCount",
+    "OutputTokenCount",
+    "InputTokenCount_Global",
+    "OutputTokenCount_Global",
+    "CacheReadInputTokenCount",
+    "CacheWriteInputTokenCount",
+    "CacheWrite1hInputTokenCount_Global",
+    "InputTokenCount_Batch",
+    "OutputTokenCount_Batch",
+)
+
+_NEWER_CLAUDE: Final = frozenset({"Claude Sonnet 4.6", "Claude Opus 4.6", "Claude Haiku 4.5", "Claude Sonnet 4.5"})
+"""Models whose regional (non-global) endpoints cost 1.1x the global rate."""
+
+_MP_MODELS_NEWER: Final = (
+    # name, provider, model id, input and output USD per 1M tokens, weight
+    ("Claude Sonnet 4.6", "Anthropic", "anthropic.claude-sonnet-4-6", 3.0, 15.0, 0.22),
+    ("Claude Opus 4.6", "Anthropic", "anthropic.claude-opus-4-6-v1", 5.0, 25.0, 0.05),
+    ("Claude Haiku 4.5", "Anthropic", "anthropic.claude-haiku-4-5-20251001-v1:0", 1.0, 5.0, 0.08),
+    ("Claude Sonnet 4.5", "Anthropic", "anthropic.claude-sonnet-4-5-20250929-v1:0", 3.0, 15.0, 0.06),
+)
+_MP_MODELS_OLDER: Final = (
+    ("Claude 3.5 Haiku", "Anthropic", "anthropic.claude-3-5-haiku-20241022-v1:0", 0.8, 4.0, 0.03,
+     ("InputTokenCount", "OutputTokenCount", "InputTokenCount_LatencyOptimized", "OutputTokenCount_LatencyOptimized")),
+    ("Claude 3 Haiku", "Anthropic", "anthropic.claude-3-haiku-20240307-v1:0", 0.25, 1.25, 0.02,
+     ("InputTokenCount", "OutputTokenCount")),
+    ("Claude Opus 4.1", "Anthropic", "anthropic.claude-opus-4-1-20250805-v1:0", 15.0, 75.0, 0.01,
+     ("InputTokenCount", "OutputTokenCount", "CacheReadInputTokenCount", "CacheWriteInputTokenCount")),
+    ("Cohere Command R+", "Cohere", "cohere.command-r-plus-v1:0", 3.0, 15.0, 0.02,
+     ("InputTokenCount", "OutputTokenCount")),
+)  # fmt: skip
+_MARKETPLACE_MODELS: Final = (
+    *(
+        _Model(
+            name,
+            provider,
+            model_id,
+            None,
+            f"{name} (Amazon Bedrock Edition)",
+            i,
+            o,
+            w,
+            name in _NEWER_CLAUDE,
+            _NEWER_CLAUDE_MP_KINDS,
+        )
+        for name, provider, model_id, i, o, w in _MP_MODELS_NEWER
+    ),
+    *(
+        _Model(
+            name, provider, model_id, None, f"{name} (Amazon Bedrock Edition)", i, o, w, name in _NEWER_CLAUDE, kinds
+        )
+        for name, provider, model_id, i, o, w, kinds in _MP_MODELS_OLDER
+    ),
+)
+
+IMAGE_PRICE: Final = 0.04
+"""USD per generated image, billed under the Marketplace ``_Created_image-Units`` usage type."""
+
+# First-party kinds: suffix -> (feature, inference_type, factor, base, weight, median tokens)
+_FP_KINDS: Final[dict[str, tuple[str, str, float, str, float, float]]] = {
+    "input-tokens": ("input-tokens", "on-demand", 1.0, "in-regional", 3, 150_000),
+    "output-tokens": ("output-tokens", "on-demand", 1.0, "out-regional", 3, 25_000),
+    "cache-read-input-token-count": ("cache-read", "on-demand", 0.1, "in-regional", 2, 400_000),
+    "cache-write-input-token-count": ("cache-write", "on-demand", 1.25, "in-regional", 1, 60_000),
+    "input-tokens-cross-region-global": ("input-tokens", "cross-region-global", 1.0, "in", 2, 150_000),
+    "output-tokens-cross-region-global": ("output-tokens", "cross-region-global", 1.0, "out", 2, 25_000),
+    "input-tokens-long-context-cross-region-global": ("input-tokens", "long-context", 2.0, "in", 0.5, 400_000),
+    "output-tokens-long-context-cross-region-global": ("output-tokens", "long-context", 1.5, "out", 0.5, 30_000),
+    "input-tokens-batch": ("input-tokens", "batch", 0.5, "in-regional", 0.7, 1_000_000),
+    "output-tokens-batch": ("output-tokens", "batch", 0.5, "out-regional", 0.7, 150_000),
+    "input-tokens-latency-optimized": ("input-tokens", "latency-optimized", 1.25, "in", 1, 100_000),
+    "output-tokens-latency-optimized": ("output-tokens", "latency-optimized", 1.25, "out", 1, 20_000),
+    "input-tokens-flex": ("input-tokens", "flex", 0.5, "in", 1, 300_000),
+    "output-tokens-flex": ("output-tokens", "flex", 0.5, "out", 1, 40_000),
+    "input-tokens-priority": ("input-tokens", "priority", 1.75, "in", 0.5, 100_000),
+    "output-tokens-priority": ("output-tokens", "priority", 1.75, "out", 0.5, 20_000),
+    "mantle-input-tokens-standard": ("input-tokens", "on-demand", 1.0, "in", 2, 200_000),
+    "mantle-output-tokens-standard": ("output-tokens", "on-demand", 1.0, "out", 2, 40_000),
+}
+
+
+@dataclass(frozen=True)
+class _FirstParty:
+    model: _Model
+    product_code: str
+    regions: tuple[str, ...]
+    kinds: tuple[str, ...]
+    cache_read_factor: float = 0.1
+
+
+_PROVIDERS: Final = {"anthropic": "Anthropic", "amazon": "Amazon", "meta": "Meta", "openai": "OpenAI"}
+
+
+def _fp(name: str, model_id: str, billing: str, prices: tuple[float, float], weight: float) -> _Model:
+    """A first-party-billed model; its provider follows from the model id's prefix."""
+    provider = _PROVIDERS[model_id.split(".", 1)[0]]
+    return _Model(name, provider, model_id, billing, None, prices[0], prices[1], weight, name in _NEWER_CLAUDE)
+
+
+_FIRST_PARTY: Final = (
+    _FirstParty(_fp("Claude Sonnet 4.6", "anthropic.claude-sonnet-4-6", "Claude4.6Sonnet", (3.0, 15.0), 0.08),
+                "AmazonBedrockFoundationModels", ("USE1", "USW2", "EUC1"),
+                ("input-tokens", "output-tokens", "cache-read-input-token-count", "cache-write-input-token-count",
+                 "input-tokens-cross-region-global", "output-tokens-cross-region-global", "input-tokens-batch")),
+    _FirstParty(_fp("Claude Sonnet 4", "anthropic.claude-sonnet-4-20250514-v1:0", "Claude4Sonnet",
+                    (3.0, 15.0), 0.03),
+                "AmazonBedrockFoundationModels", ("USE1",),
+                ("input-tokens-cross-region-global", "output-tokens-cross-region-global",
+                 "input-tokens-long-context-cross-region-global", "output-tokens-long-context-cross-region-global")),
+    _FirstParty(_fp("Claude Haiku 4.5", "anthropic.claude-haiku-4-5-20251001-v1:0", "Claude4.5Haiku",
+                    (1.0, 5.0), 0.03),
+                "AmazonBedrockFoundationModels", ("USE1", "USW2"), ("input-tokens", "output-tokens")),
+    _FirstParty(_fp("Nova Pro", "amazon.nova-pro-v1:0", "NovaPro", (0.8, 3.2), 0.06),
+                "AmazonBedrock", ("USE1", "USW2", "EUC1"),
+                ("input-tokens", "output-tokens", "cache-read-input-token-count"), cache_read_factor=0.25),
+    _FirstParty(_fp("Nova Pro", "amazon.nova-pro-v1:0", "NovaPro", (0.8, 3.2), 0.01),
+                "AmazonBedrock", ("USE1",), ("input-tokens-latency-optimized", "output-tokens-latency-optimized")),
+    _FirstParty(_fp("Nova Lite", "amazon.nova-lite-v1:0", "NovaLite", (0.06, 0.24), 0.06),
+                "AmazonBedrock", ("USE1", "USW2", "EUC1"),
+                ("input-tokens", "output-tokens", "cache-read-input-token-count", "input-tokens-batch",
+                 "output-tokens-batch"), cache_read_factor=0.25),
+    _FirstParty(_fp("Nova Micro", "amazon.nova-micro-v1:0", "NovaMicro", (0.035, 0.14), 0.04),
+                "AmazonBedrock", ("USE1", "USW2", "EUC1"), ("input-tokens", "output-tokens")),
+    _FirstParty(_fp("Nova 2 Lite", "amazon.nova-2-lite-v1:0", "Nova2.0Lite", (0.30, 2.50), 0.04),
+                "AmazonBedrock", ("USE1",),
+                ("input-tokens", "output-tokens", "input-tokens-flex", "output-tokens-flex", "input-tokens-priority",
+                 "output-tokens-priority")),
+    _FirstParty(_fp("Titan Text G1 Lite", "amazon.titan-text-lite-v1", "TitanTextG1-Lite", (0.15, 0.20),
+                    0.01),
+                "AmazonBedrock", ("USW2",), ("input-tokens", "output-tokens")),
+    _FirstParty(_fp("Llama 3.3 70B", "meta.llama3-3-70b-instruct-v1:0", "Llama3-3-70B", (0.72, 0.72), 0.03),
+                "AmazonBedrockService", ("USE1", "USW2"), ("input-tokens", "output-tokens")),
+    _FirstParty(_fp("Llama 3.1 405B", "meta.llama3-1-405b-instruct-v1:0", "Llama3-1-405B", (2.40, 2.40),
+                    0.02),
+                "AmazonBedrockService", ("USE1",),
+                ("input-tokens", "output-tokens", "input-tokens-batch", "output-tokens-batch")),
+    _FirstParty(_fp("gpt-oss-120b", "openai.gpt-oss-120b-1:0", "openai.gpt-oss-120b", (0.15, 0.60), 0.02),
+                "AmazonBedrockService", ("USE1", "USW2"),
+                ("mantle-input-tokens-standard", "mantle-output-tokens-standard")),
+)  # fmt: skip
+
+UNKNOWN_MODEL: Final = _Model("FooBar 9 Ultra", "FooBar", "foobar.9-ultra-v1:0", "FooBar9Ultra", None, 2.0, 8.0, 0.005)
+"""A model no alias table knows: reports must list it as unpriced/unknown, not drop it."""
+
+
+def _model(name: str) -> _Model:
+    """A model of the tables above by name (Marketplace first, as its product name is set)."""
+    return next(m for m in (*_MARKETPLACE_MODELS, *(f.model for f in _FIRST_PARTY)) if m.name == name)
+
+
+_REGION_BY_PREFIX: Final = {prefix: (region, name) for region, prefix, name, _ in REGIONS}
+_REGION_SHARE: Final = {prefix: share for _, prefix, _, share in REGIONS}
+
+
+def _bedrock_product_map(
+    model: _Model | None, *, feature: str, inference_type: str, product_name: str, servicename: str, region: str
+) -> dict[str, str]:
+    """The product map of newer Bedrock rows (keys present from July 2026)."""
+    mapping = {
+        "provider": model.provider if model else "Amazon",
+        "inference_type": inference_type,
+        "feature": feature,
+        "product_name": product_name,
+        "servicename": servicename,
+        "region": region,
+    }
+    if model is not None:
+        mapping["model"] = model.name
+    return dict(sorted(mapping.items()))
+
+
+def _marketplace_templates() -> list[LineTemplate]:
+    templates: list[LineTemplate] = []
+    for model in _MARKETPLACE_MODELS:
+        assert model.product_name is not None
+        code = marketplace_product_code(model.product_name)
+        kind_total = sum(_MP_KINDS[k][4] for k in model.kinds)
+        for prefix, (region, _) in _REGION_BY_PREFIX.items():
+            for kind in model.kinds:
+                feature, inference_type, factor, base, kind_weight, median = _MP_KINDS[kind]
+                regional = 1.1 if model.newer_claude and base.endswith("regional") else 1.0
+                list_price = model.input_price if base.startswith("in") else model.output_price
+                templates.append(
+                    LineTemplate(
+                        group="bedrock",
+                        entity="AWS Marketplace",
+                        product_code=code,
+                        usage_type=f"{prefix}-MP:{prefix}_{kind}-Units",
+                        line_item_type="Usage",
+                        operations=_INFERENCE_OPS if inference_type != "batch" else _BATCH_OPS,
+                        region=region,
+                        units=_MP_TOKENS,
+                        price=list_price * factor * regional / 1e6,
+                        quantity_median=median,
+                        quantity_sigma=1.1,
+                        integer_quantity=True,
+                        weight=model.weight * kind_weight / kind_total * _REGION_SHARE[prefix],
+                        description=f"AWS Marketplace|{model.product_name}|{{unit}}",
+                        product_name=model.product_name,
+                        product_family_old=None,
+                        product_family_new="Amazon Bedrock",
+                        servicecode=code,
+                        product_map_old={"region": region},
+                        product_map_new=_bedrock_product_map(
+                            model,
+                            feature=feature,
+                            inference_type=inference_type,
+                            product_name=model.product_name,
+                            servicename=model.product_name,
+                            region=region,
+                        ),
+                        model_arn=f"arn:aws:bedrock:{region}::foundation-model/{model.model_id}",
+                        marketplace_bedrock=True,
+                    )
+                )
+    # Image generation billed per image under a Marketplace product.
+    image_model = _model("Claude Sonnet 4.6")
+    assert image_model.product_name is not None
+    code = marketplace_product_code(image_model.product_name)
+    for prefix, (region, _) in _REGION_BY_PREFIX.items():
+        templates.append(
+            LineTemplate(
+                group="bedrock",
+                entity="AWS Marketplace",
+                product_code=code,
+                usage_type=f"{prefix}-MP:{prefix}_Created_image-Units",
+                line_item_type="Usage",
+                operations=("InvokeModelInference",),
+                region=region,
+                units=_MP_COUNT,
+                price=IMAGE_PRICE,
+                quantity_median=40,
+                quantity_sigma=0.8,
+                integer_quantity=True,
+                weight=0.004 * _REGION_SHARE[prefix],
+                description=f"AWS Marketplace|{image_model.product_name}|{{unit}}",
+                product_name=image_model.product_name,
+                product_family_old=None,
+                product_family_new="Amazon Bedrock",
+                servicecode=code,
+                product_map_old={"region": region},
+                product_map_new=_bedrock_product_map(
+                    image_model,
+                    feature="image",
+                    inference_type="on-demand",
+                    product_name=image_model.product_name,
+                    servicename=image_model.product_name,
+                    region=region,
+                ),
+                model_arn=f"arn:aws:bedrock:{region}::foundation-model/{image_model.model_id}",
+                marketplace_bedrock=True,
+            )
+        )
+    return templates
+
+
+def _first_party_template(
+    model: _Model, *, product_code: str, prefix: str, kind: str, cache_read_factor: float, weight: float
+) -> LineTemplate:
+    region, region_name = _REGION_BY_PREFIX[prefix]
+    feature, inference_type, factor, base, _, median = _FP_KINDS[kind]
+    if feature == "cache-read":
+        factor = cache_read_factor
+    regional = 1.1 if model.newer_claude and base.endswith("regional") else 1.0
+    list_price = model.input_price if base.startswith("in") else model.output_price
+    price = list_price * factor * regional / 1e6
+    assert model.billing_name is not None
+    words = feature.replace("-", " ")
+    return LineTemplate(
+        group="bedrock",
+        entity="AWS",
+        product_code=product_code,
+        usage_type=f"{prefix}-{model.billing_name}-{kind}",
+        line_item_type="Usage",
+        operations=_BATCH_OPS if inference_type == "batch" else _INFERENCE_OPS,
+        region=region,
+        units=_FP_TOKENS,
+        price=price,
+        quantity_median=median,
+        quantity_sigma=1.1,
+        integer_quantity=True,
+        weight=weight,
+        description=f"${price * 1000:.7g} per 1K {words} for {model.billing_name} in {region_name}",
+        product_name="Amazon Bedrock",
+        product_family_old=None,
+        product_family_new="Amazon Bedrock",
+        servicecode=product_code,
+        product_map_old={"region": region},
+        product_map_new=_bedrock_product_map(
+            model,
+            feature=feature,
+            inference_type=inference_type,
+            product_name="Amazon Bedrock",
+            servicename="Amazon Bedrock",
+            region=region,
+        ),
+        model_arn=f"arn:aws:bedrock:{region}::foundation-model/{model.model_id}",
+        discountable=True,
+    )
+
+
+def _first_party_templates() -> list[LineTemplate]:
+    templates: list[LineTemplate] = []
+    for entry in (
+        *_FIRST_PARTY,
+        _FirstParty(UNKNOWN_MODEL, "AmazonBedrock", ("USE1",), ("input-tokens", "output-tokens")),
+    ):
+        kind_total = sum(_FP_KINDS[k][4] for k in entry.kinds)
+        region_total = sum(_REGION_SHARE[p] for p in entry.regions)
+        for prefix in entry.regions:
+            for kind in entry.kinds:
+                weight = entry.model.weight * _FP_KINDS[kind][4] / kind_total * _REGION_SHARE[prefix] / region_total
+                templates.append(
+                    _first_party_template(
+                        entry.model,
+                        product_code=entry.product_code,
+                        prefix=prefix,
+                        kind=kind,
+                        cache_read_factor=entry.cache_read_factor,
+                        weight=weight,
+                    )
+                )
+    return templates
+
+
+def _capacity_templates() -> list[LineTemplate]:
+    """Reserved tier, provisioned throughput and AgentCore: billed, but not per token."""
+    sonnet45 = _model("Claude Sonnet 4.5")
+    nova_pro = _model("Nova Pro")
+    llama70 = _model("Llama 3.3 70B")
+    templates: list[LineTemplate] = []
+    for direction, median, price in (("input", 100.0, 0.25), ("output", 20.0, 0.50)):
+        usage_type = f"EU-Claude4.5Sonnet-reserved-1-month-{direction}-tokens-per-minute-cross-region-global"
+        templates.append(
+            LineTemplate(
+                group="bedrock",
+                entity="AWS",
+                product_code="AmazonBedrockFoundationModels",
+                usage_type=usage_type,
+                line_item_type="DiscountedUsage",
+                operations=("ReservedThroughput",),
+                region="eu-central-1",
+                units=_fixed_unit("1K TPM-Hours"),
+                price=price,
+                quantity_median=median,
+                quantity_sigma=0.0,
+                integer_quantity=True,
+                weight=0.0015,
+                description=f"${price} per 1K {direction} tokens per minute reserved (1 month) for Claude4.5Sonnet",
+                product_name="Amazon Bedrock",
+                product_family_old=None,
+                product_family_new="Amazon Bedrock",
+                servicecode="AmazonBedrockFoundationModels",
+                product_map_old={"region": "eu-central-1"},
+                product_map_new=_bedrock_product_map(
+                    sonnet45,
+                    feature=f"{direction}-tokens",
+                    inference_type="reserved",
+                    product_name="Amazon Bedrock",
+                    servicename="Amazon Bedrock",
+                    region="eu-central-1",
+                ),
+                model_arn=f"arn:aws:bedrock:eu-central-1::foundation-model/{sonnet45.model_id}",
+                discountable=True,
+            )
+        )
+    for model, prefix, price in ((nova_pro, "USE1", 18.25), (llama70, "USW2", 21.18)):
+        region, region_name = _REGION_BY_PREFIX[prefix]
+        assert model.billing_name is not None
+        templates.append(
+            LineTemplate(
+                group="bedrock",
+                entity="AWS",
+                product_code=("AmazonBedrock" if model is nova_pro else "AmazonBedrockService"),
+                usage_type=f"{prefix}-{model.billing_name}-ProvisionedThroughput-NoCommit-ModelUnits",
+                line_item_type="Usage",
+                operations=("ProvisionedThroughput",),
+                region=region,
+                units=_fixed_unit("Hrs"),
+                price=price,
+                quantity_median=1,
+                quantity_sigma=0.4,
+                integer_quantity=True,
+                weight=0.004,
+                description=f"${price} per model unit hour of provisioned throughput for {model.billing_name} "
+                f"in {region_name}",
+                product_name="Amazon Bedrock",
+                product_family_old=None,
+                product_family_new="Amazon Bedrock",
+                servicecode="AmazonBedrock",
+                product_map_old={"region": region},
+                product_map_new=_bedrock_product_map(
+                    model,
+                    feature="model-units",
+                    inference_type="provisioned",
+                    product_name="Amazon Bedrock",
+                    servicename="Amazon Bedrock",
+                    region=region,
+                ),
+                model_arn=f"arn:aws:bedrock:{region}:{ACCOUNTS[1][0]}:provisioned-model/{short_id(model.name)}",
+                discountable=True,
+            )
+        )
+    agentcore = (
+        ("Runtime-vCPU-Hours", "vCPU-Hours", 0.0895, 20.0, "runtime", "InvokeAgentRuntime"),
+        ("Runtime-Memory-GB-Hours", "GB-Hours", 0.00945, 40.0, "runtime", "InvokeAgentRuntime"),
+        ("Gateway-ToolInvocations", "Requests", 0.000005, 20_000.0, "gateway", "InvokeGateway"),
+    )
+    for prefix in ("USE1", "USW2"):
+        region, region_name = _REGION_BY_PREFIX[prefix]
+        for suffix, unit, price, median, feature, operation in agentcore:
+            templates.append(
+                LineTemplate(
+                    group="bedrock",
+                    entity="AWS",
+                    product_code="AmazonBedrockAgentCore",
+                    usage_type=f"{prefix}-AgentCore-{suffix}",
+                    line_item_type="Usage",
+                    operations=(operation,),
+                    region=region,
+                    units=_fixed_unit(unit),
+                    price=price,
+                    quantity_median=median,
+                    quantity_sigma=0.9,
+                    integer_quantity=unit == "Requests",
+                    weight=0.01 * _REGION_SHARE[prefix],
+                    description=f"${price:.7g} per {unit} for Amazon Bedrock AgentCore {feature} in {region_name}",
+                    product_name="Amazon Bedrock AgentCore",
+                    product_family_old=None,
+                    product_family_new="Amazon Bedrock",
+                    servicecode="AmazonBedrockAgentCore",
+                    product_map_old={"region": region},
+                    product_map_new=_bedrock_product_map(
+                        None,
+                        feature=feature,
+                        inference_type="on-demand",
+                        product_name="Amazon Bedrock AgentCore",
+                        servicename="Amazon Bedrock AgentCore",
+                        region=region,
+                    ),
+                    fixed_resources=(
+                        f"arn:aws:bedrock-agentcore:{region}:{ACCOUNTS[1][0]}:runtime/"
+                        f"support_agent-{short_id(region, 10)}",
+                    ),
+                    discountable=True,
+                )
+            )
+    return templates
+
+
+def _nonusage_templates() -> list[LineTemplate]:
+    """Credits, refunds and tax: billed against Bedrock, never part of usage cost."""
+    sonnet = _model("Claude Sonnet 4.6")
+    assert sonnet.product_name is not None
+    mp_code = marketplace_product_code(sonnet.product_name)
+    rows = (
+        # line item type, entity, product code, usage type, sign, description, product name, weight
+        ("Credit", "AWS", "AmazonBedrock", "USE1-NovaPro-input-tokens", -1.0, "AWS Promotional Credit", None, 0.30),
+        ("Credit", "AWS Marketplace", mp_code, "USE1-MP:USE1_InputTokenCount-Units", -1.0,
+         f"AWS Marketplace|{sonnet.product_name}|Credit", sonnet.product_name, 0.15),
+        ("Refund", "AWS", "AmazonBedrockService", "USE1-Llama3-3-70B-input-tokens", -1.0,
+         "Refund for Amazon Bedrock usage", None, 0.10),
+        ("Refund", "AWS Marketplace", mp_code, "USW2-MP:USW2_OutputTokenCount-Units", -1.0,
+         f"AWS Marketplace|{sonnet.product_name}|Refund", sonnet.product_name, 0.05),
+        ("Tax", "AWS", "AmazonBedrock", "", 1.0, "Tax for product code AmazonBedrock", None, 0.25),
+        ("Tax", "AWS Marketplace", mp_code, "", 1.0, f"Tax for product code {mp_code}", sonnet.product_name, 0.15),
+    )  # fmt: skip
+    templates = []
+    for line_type, entity, code, usage_type, sign, description, product_name, weight in rows:
+        templates.append(
+            LineTemplate(
+                group="nonusage",
+                entity=entity,
+                product_code=code,
+                usage_type=usage_type,
+                line_item_type=line_type,
+                operations=("",),
+                region="us-east-1",
+                units=_fixed_unit(None),
+                price=1.0,
+                quantity_median=5.0,
+                quantity_sigma=0.8,
+                integer_quantity=False,
+                weight=weight,
+                description=description,
+                product_name=product_name or "Amazon Bedrock",
+                product_family_old=None,
+                product_family_new=None,
+                servicecode=code,
+                product_map_old=None,
+                product_map_new=None,
+                sign=sign,
+                zero_amount=True,
+            )
+        )
+    return templates
+
+
+def _noise_templates() -> list[LineTemplate]:
+    """Other services a Bedrock report must exclude, some tagged with the same teams."""
+    acct = ACCOUNTS[1][0]
+    vendor = "Acme LLM Gateway (SaaS)"
+    vendor_code = marketplace_product_code(vendor)
+    rows = (
+        # entity, code, usage type, line type, op, unit, price, median, sigma, weight, family, product name, resources
+        ("AWS", "AmazonEC2", "USE1-BoxUsage:m5.large", "Usage", "RunInstances", "Hrs", 0.096, 1.0, 0.0, 0.30,
+         "Compute Instance", "Amazon Elastic Compute Cloud",
+         tuple(f"i-0{short_id(f'ec2-{i}', 16)}" for i in range(6))),
+        ("AWS", "AmazonEC2", "USE1-BoxUsage:g5.xlarge", "SavingsPlanCoveredUsage", "RunInstances", "Hrs", 1.006,
+         1.0, 0.0, 0.10, "Compute Instance", "Amazon Elastic Compute Cloud",
+         tuple(f"i-0{short_id(f'gpu-{i}', 16)}" for i in range(3))),
+        ("AWS", "AmazonS3", "USE1-TimedStorage-ByteHrs", "Usage", "StandardStorage", "GB-Mo", 0.023, 2.0, 1.0,
+         0.20, "Storage", "Amazon Simple Storage Service",
+         ("bedrock-prompts-archive", "ml-datasets-prod", "cur-exports")),
+        ("AWS", "AmazonS3", "USE1-Requests-Tier1", "Usage", "PutObject", "Requests", 0.000005, 5000.0, 1.0, 0.10,
+         "API Request", "Amazon Simple Storage Service", ("ml-datasets-prod",)),
+        ("AWS", "AWSLambda", "USE1-Lambda-GB-Second", "Usage", "Invoke", "Lambda-GB-Second", 0.0000166667,
+         20_000.0, 1.0, 0.15, "Serverless", "AWS Lambda",
+         (f"arn:aws:lambda:us-east-1:{acct}:function:chat-api",
+          f"arn:aws:lambda:us-east-1:{acct}:function:rag-indexer")),
+        ("AWS", "AWSLambda", "USE1-Request", "Usage", "Invoke", "Requests", 0.0000002, 50_000.0, 1.0, 0.05,
+         "Serverless", "AWS Lambda", (f"arn:aws:lambda:us-east-1:{acct}:function:chat-api",)),
+        ("AWS Marketplace", vendor_code, "USE1-MP:USE1_InputTokenCount-Units", "Usage", "Usage", "Units", 0.000002,
+         100_000.0, 1.0, 0.10, None, vendor, ()),
+    )  # fmt: skip
+    templates = []
+    for entity, code, usage_type, line_type, op, unit, price, median, sigma, weight, family, name, resources in rows:
+        description = (
+            f"AWS Marketplace|{name}|{{unit}}" if entity == "AWS Marketplace" else f"${price:.7g} per {unit} for {name}"
+        )
+        product_map = {"region": "us-east-1", "servicename": name}
+        templates.append(
+            LineTemplate(
+                group="noise",
+                entity=entity,
+                product_code=code,
+                usage_type=usage_type,
+                line_item_type=line_type,
+                operations=(op,),
+                region="us-east-1",
+                units=_MP_COUNT if entity == "AWS Marketplace" else _fixed_unit(unit),
+                price=price,
+                quantity_median=median,
+                quantity_sigma=sigma,
+                integer_quantity=unit in {"Requests", "Units"},
+                weight=weight,
+                description=description,
+                product_name=name,
+                product_family_old=family,
+                product_family_new=family,
+                servicecode=code,
+                product_map_old=product_map,
+                product_map_new=product_map,
+                fixed_resources=resources,
+                discountable=entity == "AWS",
+            )
+        )
+    return templates
+
+
+@lru_cache(maxsize=1)
+def catalog() -> tuple[LineTemplate, ...]:
+    """Every template, with ``weight`` normalised so the whole catalog sums to 1."""
+    raw: list[LineTemplate] = [
+        *_marketplace_templates(),
+        *_first_party_templates(),
+        *_capacity_templates(),
+        *_nonusage_templates(),
+        *_noise_templates(),
+    ]
+    totals: dict[Group, float] = {}
+    for template in raw:
+        totals[template.group] = totals.get(template.group, 0.0) + template.weight
+    return tuple(
+        replace(template, weight=template.weight / totals[template.group] * GROUP_SHARES[template.group])
+        for template in raw
+    )
