@@ -8,7 +8,16 @@ from aws_cdk import Stack
 from constructs import Construct
 
 from bedrock_cost.config import Config
+from bedrock_cost.domain.forecast import targets_from_budgets
+from infra.alarms import CostAlarms
+from infra.alerting import AlertTopic
+from infra.anomaly_detection import CostAnomalyDetection
+from infra.budgets import BedrockBudgets, BurnRateForecast
 from infra.cur_analytics import CurAnalytics
+from infra.dashboard import CostDashboard
+from infra.estimator import Estimator
+from infra.notifier import SlackNotifier
+from infra.state_table import StateTable
 
 
 class BedrockCostTrackerStack(Stack):
@@ -30,3 +39,25 @@ class BedrockCostTrackerStack(Stack):
 
         # --- composition: one line per concern -----------------------------------
         self.analytics = CurAnalytics(self, "Analytics", config=config)
+        self.state = StateTable(self, "State")
+        self.estimator = Estimator(self, "Estimator", config=config, analytics=self.analytics, state=self.state)
+        self.alerts = AlertTopic(self, "Alerts", config=config)
+        if config.alerts.slack_webhook_secret_name:
+            self.notifier = SlackNotifier(
+                self, "SlackNotifier", topic=self.alerts.topic, secret_name=config.alerts.slack_webhook_secret_name
+            )
+        self.alarms = CostAlarms(self, "Alarms", config=config, topic=self.alerts.topic)
+        self.budgets = BedrockBudgets(self, "Budgets", config=config, topic=self.alerts.topic)
+        if targets_from_budgets(config.budgets):
+            self.burn_rate = BurnRateForecast(
+                self, "BurnRate", config=config, topic=self.alerts.topic, state_table=self.state.table
+            )
+        self.anomaly_detection = CostAnomalyDetection(self, "AnomalyDetection", config=config, topic=self.alerts.topic)
+        self.dashboard = CostDashboard(
+            self,
+            "Dashboard",
+            config=config,
+            workgroup_name=self.analytics.workgroup_name,
+            database_name=self.analytics.database_name,
+            alert_topic_arn=self.alerts.topic.topic_arn,
+        )

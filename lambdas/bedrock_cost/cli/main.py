@@ -19,6 +19,10 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bedrock_cost.cli.report_cmd",
     "bedrock_cost.cli.generate_cur_cmd",
     "bedrock_cost.cli.demo_cmd",
+    "bedrock_cost.cli.tags_cmd",
+    "bedrock_cost.cli.tag_policy_cmd",
+    "bedrock_cost.cli.estimate_cmd",
+    "bedrock_cost.cli.pricing_cmd",
 )
 
 EXIT_OK = 0

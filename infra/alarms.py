@@ -1,0 +1,285 @@
+"""CloudWatch alarms: the fast clock of alerting (minutes, not the 8-24 h of billing).
+
+Every alarm notifies the alert topic on ALARM only (OK notifications would double the
+traffic for no decision), and carries a marker in its description (``alarm_marker``)
+telling the Slack notifier which kind of alert it is.
+
+1. **Token spike per model** on native ``AWS/Bedrock`` ``InputTokenCount``. Model ids
+   are not known at synth time and alarms cannot use ``SEARCH()``, so this is a
+   multi-time-series Metrics Insights alarm: ``GROUP BY ModelId``, each model is a
+   contributor evaluated on its own, and a model first used next month is covered
+   without a redeploy. 1-minute native data, 5-minute sum, one breaching period.
+2. **Cost pace per budget**: the estimator's ``EstimatedCostUSD`` (per
+   ``TagKey``/``TagValue``, and the dimensionless total) summed over 5 minutes, against
+   the daily budget pro-rated to 5 minutes × ``thresholds.daily_pace_multiple``
+   (monthly budget / 30 when no daily budget is set). This is the fastest cost alarm:
+   estimator schedule + 5 minutes.
+3. **Anomaly band** (``AWS::CloudWatch::AnomalyDetector`` + ``ANOMALY_DETECTION_BAND``)
+   on total estimated cost: above the learnt band for two 15-minute periods.
+4. **Throttle rate and error rate** on ``AWS/Bedrock`` (metric math over the
+   account-wide series, "across all model IDs").
+5. **Unpriced tokens**: any token of a model the catalog cannot price (per ``Model``).
+6. **Composite: spike AND anomaly**, the low-noise page.
+
+Alarms cover the stack's region for ``AWS/Bedrock`` metrics; the estimator's metrics
+(2, 3, 5) already aggregate every configured region.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Final
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from bedrock_cost.config import Budget, Config
+from bedrock_cost.domain.aws_notifications import alarm_marker
+from infra.lambda_function import METRICS_NAMESPACE
+
+BEDROCK_NAMESPACE: Final = "AWS/Bedrock"
+COST_METRIC: Final = "EstimatedCostUSD"
+UNPRICED_METRIC: Final = "UnpricedTokens"
+FAST_PERIOD: Final = Duration.minutes(5)
+ANOMALY_PERIOD: Final = Duration.minutes(15)
+DAYS_PER_MONTH_FOR_PACE: Final = Decimal(30)
+SECONDS_PER_DAY: Final = Decimal(86_400)
+
+SPIKE_QUERY: Final = (
+    'SELECT SUM(InputTokenCount) FROM SCHEMA("AWS/Bedrock", ModelId) GROUP BY ModelId ORDER BY SUM() DESC'
+)
+UNPRICED_QUERY: Final = (
+    f'SELECT SUM({UNPRICED_METRIC}) FROM SCHEMA("{METRICS_NAMESPACE}", Model) GROUP BY Model ORDER BY SUM() DESC'
+)
+
+
+@dataclass(frozen=True)
+class PaceTarget:
+    """A cost-pace alarm's subject: the total (no tag) or one tag value, and its daily pace."""
+
+    label: str
+    daily_usd: Decimal
+    from_monthly: bool
+    tag_key: str | None = None
+    tag_value: str | None = None
+
+
+def daily_pace(budget: Budget) -> tuple[Decimal, bool]:
+    """The daily amount a budget allows: its daily budget, else monthly / 30."""
+    if budget.daily_usd is not None:
+        return budget.daily_usd, False
+    return budget.monthly_usd / DAYS_PER_MONTH_FOR_PACE, True
+
+
+def pace_targets(config: Config) -> list[PaceTarget]:
+    targets = []
+    if config.budgets.total is not None:
+        daily, derived = daily_pace(config.budgets.total)
+        targets.append(PaceTarget("all Bedrock spend", daily, derived))
+    for key, values in sorted(config.budgets.per_tag.items()):
+        for value, budget in sorted(values.items()):
+            daily, derived = daily_pace(budget)
+            targets.append(PaceTarget(f"{key}={value}", daily, derived, key, value))
+    return targets
+
+
+def pace_threshold_usd(daily_usd: Decimal, multiple: Decimal, period: Duration = FAST_PERIOD) -> Decimal:
+    """Cost in one alarm period that, sustained, burns ``multiple`` × the daily budget per day."""
+    return daily_usd * Decimal(period.to_seconds()) / SECONDS_PER_DAY * multiple
+
+
+def _money(value: Decimal) -> str:
+    return f"${value.quantize(Decimal('0.01')):,}"
+
+
+class CostAlarms(Construct):
+    """``.token_spike``, ``.pace`` (per target), ``.anomaly``, ``.throttles``, ``.errors``,
+    ``.unpriced``, ``.spike_and_anomaly``; ``.all`` lists every alarm."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: Config, topic: sns.ITopic) -> None:
+        super().__init__(scope, construct_id)
+        self._action = cw_actions.SnsAction(topic)
+        self.all: list[cloudwatch.IAlarm] = []
+        thresholds = config.thresholds
+
+        # 1. Token spike per model ---------------------------------------------------
+        self.token_spike = self._alarm(
+            "TokenSpike",
+            cloudwatch.MathExpression(
+                expression=SPIKE_QUERY,
+                using_metrics={},
+                period=FAST_PERIOD,
+                label="Input tokens per model (5 min)",
+            ),
+            threshold=thresholds.spike_input_tokens_5min,
+            evaluation_periods=1,
+            description=f"Input tokens of one model above {thresholds.spike_input_tokens_5min:,} in 5 minutes "
+            "(AWS/Bedrock InputTokenCount).",
+            marker=alarm_marker("token_spike", "warning"),
+            # No invocations means no data points: that is the quietest state, not a problem.
+            missing=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+
+        # 2. Cost pace per budget ------------------------------------------------------
+        self.pace: dict[str, cloudwatch.Alarm] = {}
+        for index, target in enumerate(pace_targets(config)):
+            dimensions: dict[str, str] = {}
+            if target.tag_key is not None and target.tag_value is not None:
+                dimensions = {"TagKey": target.tag_key, "TagValue": target.tag_value}
+            threshold = pace_threshold_usd(target.daily_usd, thresholds.daily_pace_multiple)
+            source = "monthly budget / 30" if target.from_monthly else "daily budget"
+            subject = {} if target.tag_key is None else {"tag_key": target.tag_key, "tag_value": str(target.tag_value)}
+            self.pace[target.label] = self._alarm(
+                f"CostPace{index}",
+                cloudwatch.Metric(
+                    namespace=METRICS_NAMESPACE,
+                    metric_name=COST_METRIC,
+                    dimensions_map=dimensions,
+                    statistic="Sum",
+                    period=FAST_PERIOD,
+                ),
+                threshold=float(threshold),
+                evaluation_periods=1,
+                description=f"Estimated cost of {target.label} above {_money(threshold)} in 5 minutes: "
+                f"{thresholds.daily_pace_multiple}x the pace of its {_money(target.daily_usd)} {source}.",
+                marker=alarm_marker("budget_threshold", "warning", subject),
+                # The estimator writes no point for a tag value that spent nothing: missing
+                # data is zero spend.
+                missing=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+
+        # 3. Anomaly band on total estimated cost ------------------------------------
+        total_cost = cloudwatch.Metric(
+            namespace=METRICS_NAMESPACE, metric_name=COST_METRIC, statistic="Sum", period=ANOMALY_PERIOD
+        )
+        self.anomaly_detector = cloudwatch.CfnAnomalyDetector(
+            self,
+            "TotalCostModel",
+            single_metric_anomaly_detector=cloudwatch.CfnAnomalyDetector.SingleMetricAnomalyDetectorProperty(
+                namespace=METRICS_NAMESPACE, metric_name=COST_METRIC, stat="Sum"
+            ),
+        )
+        self.anomaly = cloudwatch.AnomalyDetectionAlarm(
+            self,
+            "CostAnomaly",
+            metric=total_cost,
+            std_devs=float(thresholds.anomaly_band_stddevs),
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_UPPER_THRESHOLD,
+            evaluation_periods=2,
+            datapoints_to_alarm=2,
+            alarm_description=f"Total estimated cost above its expected band ({thresholds.anomaly_band_stddevs} "
+            "standard deviations) for 30 minutes. " + alarm_marker("anomaly", "warning"),
+            # The estimator writes the total every minute, zeros included: a gap means the
+            # estimator is down, which is not a cost anomaly (its own alarms cover that).
+            treat_missing_data=cloudwatch.TreatMissingData.IGNORE,
+        )
+        self.anomaly.node.add_dependency(self.anomaly_detector)
+        self._register(self.anomaly)
+
+        # 4. Throttle and error rates on AWS/Bedrock -----------------------------------
+        def bedrock(metric: str) -> cloudwatch.Metric:
+            return cloudwatch.Metric(
+                namespace=BEDROCK_NAMESPACE, metric_name=metric, statistic="Sum", period=FAST_PERIOD
+            )
+
+        invocations = bedrock("Invocations")
+        throttles = bedrock("InvocationThrottles")
+        self.throttles = self._alarm(
+            "ThrottleRate",
+            cloudwatch.MathExpression(
+                expression="IF(invocations + throttles > 0, 100 * throttles / (invocations + throttles), 0)",
+                using_metrics={"invocations": invocations, "throttles": throttles},
+                period=FAST_PERIOD,
+                label="Throttled calls (%)",
+            ),
+            threshold=float(thresholds.error_rate_pct),
+            evaluation_periods=3,
+            datapoints_to_alarm=2,
+            description=f"More than {thresholds.error_rate_pct} % of Bedrock calls throttled in 2 of 3 "
+            "five-minute periods: quota too low for the load, or a runaway client.",
+            marker=alarm_marker("anomaly", "warning", {"signal": "throttles"}),
+            # No traffic is not a throttling problem.
+            missing=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        self.errors = self._alarm(
+            "ErrorRate",
+            cloudwatch.MathExpression(
+                expression="IF(invocations > 0, 100 * (client + server) / invocations, 0)",
+                using_metrics={
+                    "invocations": invocations,
+                    "client": bedrock("InvocationClientErrors"),
+                    "server": bedrock("InvocationServerErrors"),
+                },
+                period=FAST_PERIOD,
+                label="Failed calls (%)",
+            ),
+            threshold=float(thresholds.error_rate_pct),
+            evaluation_periods=3,
+            datapoints_to_alarm=2,
+            description=f"More than {thresholds.error_rate_pct} % of Bedrock calls failed in 2 of 3 "
+            "five-minute periods (client and server errors): failed calls can still be billed tokens.",
+            marker=alarm_marker("anomaly", "warning", {"signal": "errors"}),
+            # No traffic, no errors.
+            missing=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+
+        # 5. Unpriced tokens -----------------------------------------------------------
+        self.unpriced = self._alarm(
+            "UnpricedTokens",
+            cloudwatch.MathExpression(
+                expression=UNPRICED_QUERY, using_metrics={}, period=FAST_PERIOD, label="Unpriced tokens per model"
+            ),
+            threshold=0,
+            evaluation_periods=1,
+            description="Tokens of a model the price catalog cannot price: its cost is unknown, not zero. "
+            "Add a price override or update the catalog.",
+            marker=alarm_marker("unpriced_model", "warning"),
+            # The estimator only writes this metric when unpriced tokens exist.
+            missing=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+
+        # 6. Composite: a spike that also moves total cost out of its band ----------------
+        self.spike_and_anomaly = cloudwatch.CompositeAlarm(
+            self,
+            "SpikeAndAnomaly",
+            alarm_rule=cloudwatch.AlarmRule.all_of(
+                cloudwatch.AlarmRule.from_alarm(self.token_spike, cloudwatch.AlarmState.ALARM),
+                cloudwatch.AlarmRule.from_alarm(self.anomaly, cloudwatch.AlarmState.ALARM),
+            ),
+            alarm_description="A token spike while total estimated cost is above its anomaly band: page someone. "
+            + alarm_marker("anomaly", "critical"),
+        )
+        self._register(self.spike_and_anomaly)
+
+    def _alarm(
+        self,
+        construct_id: str,
+        metric: cloudwatch.Metric | cloudwatch.MathExpression,
+        *,
+        threshold: float,
+        evaluation_periods: int,
+        description: str,
+        marker: str,
+        missing: cloudwatch.TreatMissingData,
+        datapoints_to_alarm: int | None = None,
+    ) -> cloudwatch.Alarm:
+        alarm = metric.create_alarm(
+            self,
+            construct_id,
+            threshold=threshold,
+            evaluation_periods=evaluation_periods,
+            datapoints_to_alarm=datapoints_to_alarm,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            alarm_description=f"{description} {marker}",
+            treat_missing_data=missing,
+        )
+        self._register(alarm)
+        return alarm
+
+    def _register(self, alarm: cloudwatch.Alarm | cloudwatch.CompositeAlarm) -> None:
+        alarm.add_alarm_action(self._action)
+        self.all.append(alarm)

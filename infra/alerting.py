@@ -1,0 +1,118 @@
+"""The alert topic: one encrypted SNS topic every alert of the product goes through.
+
+Producers: our Lambdas (``Alert`` envelopes, through ``topic.grant_publish``), CloudWatch
+alarms, AWS Budgets and Cost Anomaly Detection (service principals). Consumers: e-mail
+subscribers from the config and the Slack notifier.
+
+- Encrypted with a customer-managed KMS key (rotation on). AWS-managed ``alias/aws/sns``
+  cannot be used: its key policy cannot be edited to let CloudWatch, Budgets and Cost
+  Anomaly Detection encrypt what they publish.
+- The key and topic policies name each service and are scoped with ``aws:SourceAccount``
+  (and ``aws:SourceArn`` on the topic: alarms, budgets, anomaly subscriptions of this
+  account only), so no other account can use this topic through those services.
+- The topic denies any request not made over TLS.
+- ``topic.grant_publish`` grants ``sns:Publish`` on the topic and ``kms:GenerateDataKey``
+  + ``kms:Decrypt`` on its key, nothing wider.
+- E-mail subscribers get every JSON alert (our envelopes, alarms, anomalies). AWS Budgets
+  e-mails them directly with its own formatted message (see ``infra/budgets.py``), so a
+  message-body filter keeps Budgets' plain-text copy from reaching them twice.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Final
+
+from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from bedrock_cost.config import Config
+
+PUBLISHING_SERVICES: Final[dict[str, str]] = {
+    "cloudwatch.amazonaws.com": f"arn:{Aws.PARTITION}:cloudwatch:{Aws.REGION}:{Aws.ACCOUNT_ID}:alarm:*",
+    "budgets.amazonaws.com": f"arn:{Aws.PARTITION}:budgets::{Aws.ACCOUNT_ID}:*",
+    "costalerts.amazonaws.com": f"arn:{Aws.PARTITION}:ce::{Aws.ACCOUNT_ID}:anomalysubscription/*",
+}
+"""Service principal -> the ARN pattern of the resources allowed to publish (aws:SourceArn)."""
+
+EMAIL_FILTER_POLICY: Final[dict[str, object]] = {
+    "$or": [
+        {"source": ["bedrock-cost-tracker"]},
+        {"AlarmName": [{"exists": True}]},
+        {"anomalyId": [{"exists": True}]},
+    ]
+}
+"""Message-body filter for e-mail subscriptions: JSON alerts only (Budgets' text is mailed by Budgets)."""
+
+
+class _AlertSnsTopic(sns.Topic):
+    """An SNS topic whose ``grant_publish`` names exact KMS actions.
+
+    CDK's own grant adds ``kms:GenerateDataKey*`` (a wildcard action); publishing to an
+    encrypted topic needs only ``kms:GenerateDataKey`` and ``kms:Decrypt`` on its key.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, key: kms.IKey, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, master_key=key, **kwargs)
+        self._key = key
+
+    def grant_publish(self, grantee: iam.IGrantable) -> iam.Grant:
+        grant = iam.Grant.add_to_principal_or_resource(
+            grantee=grantee, actions=["sns:Publish"], resource_arns=[self.topic_arn], resource=self
+        )
+        self._key.grant(grantee, "kms:GenerateDataKey", "kms:Decrypt")
+        return grant
+
+
+class AlertTopic(Construct):
+    """``.topic`` (encrypted SNS topic) and ``.key`` (its KMS key)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: Config) -> None:
+        super().__init__(scope, construct_id)
+        self.key = kms.Key(
+            self,
+            "Key",
+            description="Encrypts the Bedrock Cost Tracker alert topic",
+            enable_key_rotation=True,
+            # Only this stack's topic uses the key: it goes with the stack (after AWS's waiting period).
+            removal_policy=RemovalPolicy.DESTROY,
+            pending_window=Duration.days(7),
+        )
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowAlertingServicesToPublishEncrypted",
+                principals=[iam.ServicePrincipal(service) for service in PUBLISHING_SERVICES],
+                actions=["kms:GenerateDataKey*", "kms:Decrypt"],
+                resources=["*"],  # in a key policy, "*" is this key
+                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+            )
+        )
+        self.topic: sns.Topic = _AlertSnsTopic(
+            self, "Topic", key=self.key, display_name="Bedrock cost alerts", enforce_ssl=True
+        )
+        for service, source_arn in PUBLISHING_SERVICES.items():
+            self.topic.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=f"Allow{service.split('.')[0].capitalize()}Publish",
+                    principals=[iam.ServicePrincipal(service)],
+                    actions=["sns:Publish"],
+                    resources=[self.topic.topic_arn],
+                    conditions={
+                        "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                        "ArnLike": {"aws:SourceArn": source_arn},
+                    },
+                )
+            )
+        for index, email in enumerate(config.alerts.emails):
+            sns.CfnSubscription(
+                self,
+                f"Email{index}",
+                topic_arn=self.topic.topic_arn,
+                protocol="email",
+                endpoint=email,
+                filter_policy_scope="MessageBody",
+                filter_policy=json.loads(json.dumps(EMAIL_FILTER_POLICY)),
+            )

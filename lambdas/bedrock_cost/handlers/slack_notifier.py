@@ -1,0 +1,273 @@
+"""Slack notifier: every message on the alert topic becomes one Slack message.
+
+Subscribed to the alert topic. For each SNS record it parses the message (our
+envelope, a CloudWatch alarm, a Cost Anomaly Detection anomaly or an AWS Budgets
+notification) into an ``Alert``, renders it as Block Kit and posts it to the webhook
+whose URL is read from Secrets Manager.
+
+One event, one message:
+- SNS delivers at least once and Lambda retries failed async invocations, so delivery
+  is idempotent on the SNS ``MessageId`` (Powertools idempotency, DynamoDB table with
+  TTL);
+- our producers may publish the same alert twice (a retried run after a partial
+  failure), so envelopes are also idempotent on their ``dedupe_key``.
+
+Nothing is dropped: a message no parser recognises is posted verbatim; a message Slack
+refuses (4xx) or that still fails when retries run out of the invocation's time raises,
+which fails the invocation and sends the event to the on-failure destination (an SQS
+dead-letter queue) after Lambda's own retries, and counts ``NotificationFailures``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import boto3
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.parser.models import SnsModel, SnsRecordModel
+from botocore.config import Config as BotoConfig
+from pydantic import BaseModel, ConfigDict, Field
+
+from bedrock_cost.adapters.secrets import SecretCache, webhook_url_from_secret
+from bedrock_cost.adapters.slack_webhook import RetryPolicy, SlackDeliveryError, SlackRejectedError, SlackWebhook
+from bedrock_cost.domain.alerts import Alert
+from bedrock_cost.domain.aws_notifications import UnrecognisedNotificationError, parse_notification
+from bedrock_cost.domain.slack_messages import render, render_unrecognised
+from bedrock_cost.observability import logger, metrics, tracer
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+
+MESSAGE_IDEMPOTENCY_SECONDS = 24 * 3600
+"""SNS redelivery and Lambda retries happen within hours; a day is ample."""
+ALERT_IDEMPOTENCY_SECONDS = 45 * 24 * 3600
+"""Same horizon as the publishers' claims: one message per threshold per billing period."""
+SAFETY_MARGIN_SECONDS = 3.0
+"""Time kept back from the Lambda timeout to record the outcome and flush metrics."""
+REVOKED_WEBHOOK_STATUS = frozenset({403, 404, 410})
+
+Status = Literal["sent", "duplicate"]
+
+
+class NotifierSettings(BaseModel):
+    """Environment of the notifier function, validated on first use."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    SLACK_WEBHOOK_SECRET_ID: str = Field(min_length=1)
+    IDEMPOTENCY_TABLE_NAME: str = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class RecordOutcome:
+    message_id: str
+    status: Status
+    origin: str
+    kind: str
+    attempts: int = 0
+
+
+@dataclass
+class NotifierResult:
+    delivered: list[RecordOutcome] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"delivered": [asdict(outcome) for outcome in self.delivered], "failed": self.failed}
+
+
+def _mark_duplicate(response: Any, idempotent_data: DataRecord) -> Any:
+    """Powertools calls this when it answers from the store: the message was sent before."""
+    del idempotent_data  # the stored response says everything we report
+    if isinstance(response, dict):
+        return {**response, "status": "duplicate", "attempts": 0}
+    return response
+
+
+class SlackNotifier:
+    """Parse, render and post SNS records exactly once each."""
+
+    def __init__(
+        self,
+        *,
+        secrets: SecretCache,
+        secret_id: str,
+        message_store: BasePersistenceLayer,
+        alert_store: BasePersistenceLayer,
+        retry: RetryPolicy | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._secrets = secrets
+        self._secret_id = secret_id
+        self._retry = retry or RetryPolicy()
+        self._clock = clock
+        self._sleep = sleep
+        self._deadline = 0.0
+        self._message_config = IdempotencyConfig(
+            event_key_jmespath="message_id",
+            raise_on_no_idempotency_key=True,
+            expires_after_seconds=MESSAGE_IDEMPOTENCY_SECONDS,
+            response_hook=_mark_duplicate,
+        )
+        self._alert_config = IdempotencyConfig(
+            event_key_jmespath="dedupe_key",
+            raise_on_no_idempotency_key=True,
+            expires_after_seconds=ALERT_IDEMPOTENCY_SECONDS,
+            response_hook=_mark_duplicate,
+        )
+        # Two stores: Powertools configures a store per call, so nested idempotent calls
+        # must not share one.
+        self._deliver_message = idempotent_function(
+            self._deliver_message_once,
+            data_keyword_argument="notification",
+            persistence_store=message_store,
+            config=self._message_config,
+            key_prefix="sns-message",
+        )
+        self._deliver_alert = idempotent_function(
+            self._deliver_alert_once,
+            data_keyword_argument="envelope",
+            persistence_store=alert_store,
+            config=self._alert_config,
+            key_prefix="alert-dedupe",
+        )
+
+    def handle(self, records: Sequence[SnsRecordModel], context: LambdaContext) -> NotifierResult:
+        """Deliver every record; raise ``SlackDeliveryError`` at the end if any could not be delivered."""
+        self._message_config.register_lambda_context(context)
+        self._alert_config.register_lambda_context(context)
+        self._deadline = self._clock() + context.get_remaining_time_in_millis() / 1000 - SAFETY_MARGIN_SECONDS
+        result = NotifierResult()
+        errors: list[SlackDeliveryError] = []
+        for record in records:
+            sns = record.Sns
+            notification = {
+                "message_id": sns.MessageId,
+                "message": str(sns.Message),
+                "subject": sns.Subject,
+            }
+            try:
+                outcome = self._deliver_message(notification=notification)
+            except SlackDeliveryError as exc:
+                metrics.add_metric(name="NotificationFailures", unit=MetricUnit.Count, value=1)
+                logger.error("slack delivery failed", message_id=sns.MessageId, error=str(exc), attempts=exc.attempts)
+                result.failed.append(sns.MessageId)
+                errors.append(exc)
+                continue
+            delivered = RecordOutcome(
+                message_id=sns.MessageId,
+                status=outcome["status"],
+                origin=outcome["origin"],
+                kind=outcome["kind"],
+                attempts=int(outcome.get("attempts", 0)),
+            )
+            result.delivered.append(delivered)
+            metric = "NotificationsSent" if delivered.status == "sent" else "NotificationsDeduplicated"
+            metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+            logger.info("notification handled", **asdict(delivered))
+        if len(errors) == 1:
+            raise errors[0]
+        if errors:
+            pairs = zip(result.failed, errors, strict=True)
+            summary = "; ".join(f"{message_id}: {error}" for message_id, error in pairs)
+            raise SlackDeliveryError(summary, attempts=sum(error.attempts for error in errors))
+        return result
+
+    # -- idempotent units ---------------------------------------------------------------
+
+    def _deliver_message_once(self, notification: dict[str, Any]) -> dict[str, Any]:
+        message = str(notification["message"])
+        subject = notification.get("subject")
+        try:
+            parsed = parse_notification(message, subject)
+        except UnrecognisedNotificationError as exc:
+            metrics.add_metric(name="UnrecognisedNotifications", unit=MetricUnit.Count, value=1)
+            logger.warning("unrecognised notification forwarded verbatim", reason=str(exc))
+            attempts = self._post(render_unrecognised(message, subject, str(exc)))
+            return {"status": "sent", "origin": "unrecognised", "kind": "unrecognised", "attempts": attempts}
+        if parsed.origin == "envelope":
+            outcome = self._deliver_alert(envelope={"dedupe_key": parsed.alert.dedupe_key, "alert": message})
+            return {**outcome, "origin": "envelope"}
+        attempts = self._post(render(parsed.alert))
+        return {"status": "sent", "origin": parsed.origin, "kind": parsed.alert.kind, "attempts": attempts}
+
+    def _deliver_alert_once(self, envelope: dict[str, Any]) -> dict[str, Any]:
+        alert = Alert.from_json(str(envelope["alert"]))
+        attempts = self._post(render(alert))
+        return {"status": "sent", "kind": alert.kind, "attempts": attempts}
+
+    def _post(self, payload: dict[str, Any]) -> int:
+        url = webhook_url_from_secret(self._secrets.get(self._secret_id), self._secret_id)
+        webhook = SlackWebhook(url, self._retry, clock=self._clock, sleep=self._sleep)
+        try:
+            return webhook.post(payload, deadline=self._deadline)
+        except SlackRejectedError as exc:
+            if exc.status in REVOKED_WEBHOOK_STATUS:
+                self._secrets.invalidate(self._secret_id)  # pick up a rotated webhook next time
+            raise
+
+
+_NOTIFIER: SlackNotifier | None = None
+
+
+def build_notifier(
+    *,
+    secrets_client: SecretsManagerClient,
+    dynamodb_client: DynamoDBClient,
+    settings: NotifierSettings,
+    retry: RetryPolicy | None = None,
+) -> SlackNotifier:
+    """Wire a notifier from clients and settings (the demo passes emulator clients)."""
+    table = settings.IDEMPOTENCY_TABLE_NAME
+    return SlackNotifier(
+        secrets=SecretCache(secrets_client),
+        secret_id=settings.SLACK_WEBHOOK_SECRET_ID,
+        message_store=DynamoDBPersistenceLayer(table_name=table, boto3_client=dynamodb_client),
+        alert_store=DynamoDBPersistenceLayer(table_name=table, boto3_client=dynamodb_client),
+        retry=retry,
+    )
+
+
+def use_notifier(notifier: SlackNotifier | None) -> None:
+    """Install the notifier the handler uses (``None``: rebuild from the environment)."""
+    global _NOTIFIER  # noqa: PLW0603 - one notifier per execution environment, by design
+    _NOTIFIER = notifier
+
+
+def current_notifier() -> SlackNotifier:
+    """The notifier of this execution environment, built on first use (cold start)."""
+    if _NOTIFIER is None:
+        settings = NotifierSettings.model_validate(dict(os.environ))
+        boto_config = BotoConfig(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=3, read_timeout=5)
+        use_notifier(
+            build_notifier(
+                secrets_client=boto3.client("secretsmanager", config=boto_config),
+                dynamodb_client=boto3.client("dynamodb", config=boto_config),
+                settings=settings,
+            )
+        )
+    assert _NOTIFIER is not None
+    return _NOTIFIER
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    sns_event = parse(event=event, model=SnsModel)
+    return current_notifier().handle(sns_event.Records, context).as_dict()

@@ -1,0 +1,202 @@
+"""Everything the HTML report shows, fetched through ``QueryEngine`` from the views.
+
+One SQL file per figure (``queries/reports/html_*.sql``), each filtered on the billing
+period; the same statements run on DuckDB locally and on Athena in the account. Rows are
+turned into small typed records here so the page code never sees engine types: money
+becomes ``Decimal`` whatever the driver returned, dates become ISO strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from bedrock_cost.engine import QueryEngine, Row
+from bedrock_cost.sql import quote_identifier, render
+
+
+def money(value: Any) -> Decimal:
+    """A money column as ``Decimal``; NULL (no rows) is zero. Floats go through ``str``."""
+    if value is None:
+        return Decimal(0)
+    if isinstance(value, Decimal):
+        return value
+    return Decimal(str(value))
+
+
+def count(value: Any) -> int:
+    return 0 if value is None else int(value)
+
+
+def iso_day(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)[:10]
+
+
+def timestamp(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+@dataclass(frozen=True)
+class DayModelCost:
+    day: str
+    model: str
+    cost: Decimal
+
+
+@dataclass(frozen=True)
+class TagCost:
+    key: str
+    value: str
+    cost: Decimal
+
+
+@dataclass(frozen=True)
+class KindCost:
+    kind: str
+    cost: Decimal
+    tokens: int
+
+
+@dataclass(frozen=True)
+class UntaggedSpend:
+    resource_id: str
+    principal: str
+    model: str
+    missing_keys: str
+    cost: Decimal
+
+
+@dataclass(frozen=True)
+class UnitPrice:
+    provider: str
+    model: str
+    kind: str
+    scope: str
+    tier: str
+    tokens: int
+    cost: Decimal
+    usd_per_million: Decimal
+
+
+@dataclass(frozen=True)
+class UnknownModel:
+    model: str
+    usage_type: str
+    cost: Decimal
+    tokens: int
+
+
+@dataclass(frozen=True)
+class Summary:
+    line_items: int
+    latest_usage: datetime | None
+    cost: Decimal
+    tokens: int
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """The figures of one billing period, as the engine returned them."""
+
+    period: str
+    previous_period: str
+    engine: str
+    database: str
+    summary: Summary
+    previous: Summary
+    daily: list[DayModelCost] = field(default_factory=list)
+    tags: list[TagCost] = field(default_factory=list)
+    kinds: list[KindCost] = field(default_factory=list)
+    untagged: list[UntaggedSpend] = field(default_factory=list)
+    untagged_total: Decimal = Decimal(0)
+    untagged_groups: int = 0
+    unit_prices: list[UnitPrice] = field(default_factory=list)
+    adjustments: list[tuple[str, Decimal]] = field(default_factory=list)
+    unknown_models: list[UnknownModel] = field(default_factory=list)
+
+
+def previous_period(period: str) -> str:
+    year, month = (int(part) for part in period.split("-"))
+    return f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"
+
+
+def _run(engine: QueryEngine, name: str, period: str) -> list[Row]:
+    query = render(f"reports/{name}", {"database": quote_identifier(engine.database)}, {"period": period})
+    return engine.query(query)
+
+
+def _summary(engine: QueryEngine, period: str) -> Summary:
+    rows = _run(engine, "html_summary", period)
+    row = rows[0] if rows else {}
+    return Summary(
+        line_items=count(row.get("line_items")),
+        latest_usage=timestamp(row.get("latest_usage_start")),
+        cost=money(row.get("usage_cost_usd")),
+        tokens=count(row.get("usage_tokens")),
+    )
+
+
+def fetch_report_data(engine: QueryEngine, period: str) -> ReportData:
+    """Run every ``html_*`` statement for ``period`` (and the previous period's totals)."""
+    prior = previous_period(period)
+    untagged_rows = _run(engine, "html_untagged_spend", period)
+    return ReportData(
+        period=period,
+        previous_period=prior,
+        engine=engine.name,
+        database=engine.database,
+        summary=_summary(engine, period),
+        previous=_summary(engine, prior),
+        daily=[
+            DayModelCost(iso_day(r["usage_date"]), str(r["model"]), money(r["cost_usd"]))
+            for r in _run(engine, "html_cost_by_day_model", period)
+        ],
+        tags=[
+            TagCost(str(r["tag_key"]), str(r["tag_value"]), money(r["cost_usd"]))
+            for r in _run(engine, "html_cost_by_tag", period)
+        ],
+        kinds=[
+            KindCost(str(r["usage_kind"]), money(r["cost_usd"]), count(r["tokens"]))
+            for r in _run(engine, "html_usage_kinds", period)
+        ],
+        untagged=[
+            UntaggedSpend(
+                str(r["resource_id"]),
+                str(r["principal"]),
+                str(r["model"]),
+                str(r["missing_tag_keys"]),
+                money(r["cost_usd"]),
+            )
+            for r in untagged_rows
+        ],
+        untagged_total=money(untagged_rows[0]["untagged_total_usd"]) if untagged_rows else Decimal(0),
+        untagged_groups=count(untagged_rows[0]["untagged_groups"]) if untagged_rows else 0,
+        unit_prices=[
+            UnitPrice(
+                str(r["provider"]),
+                str(r["model"]),
+                str(r["usage_kind"]),
+                str(r["scope"]),
+                str(r["tier"]),
+                count(r["tokens"]),
+                money(r["cost_usd"]),
+                money(r["usd_per_million"]),
+            )
+            for r in _run(engine, "html_unit_prices", period)
+        ],
+        adjustments=[
+            (str(r["line_item_type"]), money(r["cost_usd"])) for r in _run(engine, "html_adjustments", period)
+        ],
+        unknown_models=[
+            UnknownModel(str(r["model"]), str(r["usage_type"]), money(r["cost_usd"]), count(r["tokens"]))
+            for r in _run(engine, "html_unknown_models", period)
+        ],
+    )

@@ -1,0 +1,306 @@
+"""Spec of the generated CloudWatch dashboard body (domain/dashboard.py)."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bedrock_cost.config import Config, load_config_file, parse_config
+from bedrock_cost.domain.dashboard import (
+    DashboardLinks,
+    build_dashboard_body,
+    day_to_date,
+    month_peak,
+    month_to_date,
+    referenced_metric_names,
+    search,
+)
+from tests.unit.test_dashboard_schema import validate_dashboard_body
+
+pytestmark = pytest.mark.unit
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "example.yaml"
+LINKS = DashboardLinks(
+    region="eu-west-1",
+    athena_workgroup="bct-workgroup",
+    athena_database="bedrock_cost",
+    alert_topic_arn="arn:aws:sns:eu-west-1:111122223333:alerts",
+)
+
+
+@pytest.fixture(scope="module")
+def example_config() -> Config:
+    return load_config_file(EXAMPLE)
+
+
+@pytest.fixture(scope="module")
+def body(example_config: Config) -> dict[str, Any]:
+    return build_dashboard_body(example_config, LINKS)
+
+
+def _metric_widgets(body: dict[str, Any]) -> list[dict[str, Any]]:
+    return [w for w in body["widgets"] if w["type"] == "metric"]
+
+
+def _expressions(widget: dict[str, Any]) -> list[str]:
+    return [e[0]["expression"] for e in widget["properties"]["metrics"] if isinstance(e[0], dict)]
+
+
+def _titled(body: dict[str, Any], pattern: str) -> list[dict[str, Any]]:
+    return [w for w in _metric_widgets(body) if re.search(pattern, w["properties"]["title"])]
+
+
+def test_body_follows_the_documented_structure(body: dict[str, Any]) -> None:
+    # Given the example config
+    # When the dashboard body is built
+    # Then it passes every check from AWS's dashboard body reference (grid, no overlap, metric arrays)
+    assert validate_dashboard_body(body) == []
+    assert body["periodOverride"] == "inherit", "explicit periods must be obeyed (the MTD math assumes hourly)"
+
+
+def test_first_screen_answers_are_we_ok_this_month(body: dict[str, Any]) -> None:
+    # Given the example config with a $20,000 monthly and $1,000 daily total budget
+    # When the dashboard is built
+    first_screen = [w for w in body["widgets"] if w["y"] + w["height"] <= 12]
+    titles = " | ".join(w["properties"].get("title", "") for w in first_screen)
+    # Then the top 12 rows hold both month-to-date gauges, today's estimate, drift, unpriced tokens and compliance
+    gauges = [w for w in first_screen if w["properties"].get("view") == "gauge"]
+    assert {g["properties"]["title"] for g in gauges} == {
+        "Estimated month to date vs $20,000 budget",
+        "Billed month to date (CUR) vs $20,000 budget",
+        "Today's estimated cost vs $1,000 daily budget",
+    }
+    for gauge in gauges:
+        left = gauge["properties"]["yAxis"]["left"]
+        assert left["min"] == 0
+        assert left["max"] in (20_000, 1_000)
+    for needle in ("drift", "Unpriced tokens", "Tag compliance", "budgeted tag"):
+        assert needle in titles
+    # And the header (row 0) links to Athena, the Glue database and the alert topic of this region
+    header = body["widgets"][0]
+    assert (header["type"], header["y"], header["width"]) == ("text", 0, 24)
+    markdown = header["properties"]["markdown"]
+    assert "https://eu-west-1.console.aws.amazon.com/athena/home?region=eu-west-1" in markdown
+    assert "databases/view/bedrock_cost" in markdown
+    assert "#/topic/arn:aws:sns:eu-west-1:111122223333:alerts" in markdown
+
+
+def test_month_gauges_mark_each_budget_threshold(body: dict[str, Any]) -> None:
+    # Given thresholds 50/75/90/100 % of $20,000
+    (estimated,) = _titled(body, r"^Estimated month to date vs")
+    # Then the gauge carries one band per threshold, in dollars
+    values = [a["value"] for a in estimated["properties"]["annotations"]["horizontal"]]
+    assert values == [10_000, 15_000, 18_000, 20_000]
+    # And it reads the un-dimensioned estimate over a window longer than any month
+    assert estimated["properties"]["metrics"][0][:2] == ["BedrockCostTracker", "EstimatedCostUSD"]
+    assert estimated["properties"]["start"] == "-P35D"
+
+
+def test_billed_gauge_reads_the_reporters_running_total_not_a_sum(body: dict[str, Any]) -> None:
+    # Given BilledCostUSD is a month-to-date total republished daily by the CUR reporter
+    (billed,) = _titled(body, r"^Billed month to date \(CUR\) vs")
+    raw, _, shown = billed["properties"]["metrics"]
+    # Then the gauge takes the month's peak of the running total (summing it would double count)
+    assert raw[:2] == ["BedrockCostTracker", "BilledCostUSD"]
+    assert raw[2]["stat"] == "Maximum"
+    assert shown[0]["expression"] == month_peak("hourly")
+    # While the estimate, published as increments, is summed
+    (estimated,) = _titled(body, r"^Estimated month to date vs")
+    assert estimated["properties"]["metrics"][2][0]["expression"] == month_to_date("hourly")
+
+
+def test_per_model_widgets_use_search_so_new_models_appear_without_redeploy(body: dict[str, Any]) -> None:
+    # Given model ids unknown at synth time
+    (by_model,) = _titled(body, r"^Estimated cost by model")
+    (unpriced,) = _titled(body, r"^Unpriced tokens by model")
+    # Then per-model graphs are SEARCH expressions pinned to the Model dimension, stacked
+    assert _expressions(by_model) == [
+        "SEARCH('{BedrockCostTracker,Model} MetricName=\"EstimatedCostUSD\"', 'Sum', 3600)"
+    ]
+    assert by_model["properties"]["stacked"] is True
+    assert "UnpricedTokens" in _expressions(unpriced)[0]
+
+
+def test_latency_percentiles_per_model_in_every_configured_region(body: dict[str, Any], example_config: Config) -> None:
+    # Given two configured regions
+    for region in example_config.regions:
+        for pct in ("p50", "p90", "p99"):
+            # Then each region has a latency graph per percentile, in that region, over AWS/Bedrock by ModelId
+            (widget,) = _titled(body, rf"^InvocationLatency {pct} by model, ms \({region}\)")
+            assert widget["properties"]["region"] == region
+            assert _expressions(widget) == [
+                f"SEARCH('{{AWS/Bedrock,ModelId}} MetricName=\"InvocationLatency\"', '{pct}', 300)"
+            ]
+        (throttles,) = _titled(body, rf"^Throttles by model \({region}\)")
+        assert "InvocationThrottles" in _expressions(throttles)[0]
+        (errors,) = _titled(body, rf"^Errors, all models \({region}\)")
+        assert any("InvocationServerErrors" in e for e in _expressions(errors))
+        assert any("InvocationClientErrors" in e for e in _expressions(errors))
+
+
+def test_one_cost_graph_per_report_tag_key_with_daily_budget_lines(body: dict[str, Any]) -> None:
+    # Given report tag keys team/project/environment and a $400 daily budget for team=ml
+    (team,) = _titled(body, r"^Estimated cost by team")
+    (project,) = _titled(body, r"^Estimated cost by project")
+    (environment,) = _titled(body, r"^Estimated cost by environment")
+    # Then each graph searches EstimatedCostUSD for its own TagKey
+    assert 'TagKey="team"' in _expressions(team)[0]
+    assert 'TagKey="environment"' in _expressions(environment)[0]
+    # And the team graph shows the daily budget line; project has none
+    assert team["properties"]["annotations"]["horizontal"] == [
+        {"value": 400, "label": "ml daily budget", "color": "#d62728"}
+    ]
+    assert "annotations" not in project["properties"]
+
+
+def test_tokens_by_kind_and_cache_hit_rate(body: dict[str, Any]) -> None:
+    (tokens,) = _titled(body, r"^Tokens by kind")
+    (hit_rate,) = _titled(body, r"^Cache hit rate")
+    # Then the four token kinds come from the estimator's all-model Tokens{TokenKind} series
+    kinds = [m[:4] for m in tokens["properties"]["metrics"]]
+    assert kinds == [
+        ["BedrockCostTracker", "Tokens", "TokenKind", k] for k in ("input", "output", "cache-read", "cache-write")
+    ]
+    # And the hit rate is cache read / (input + cache read), on a 0-100 axis
+    assert "100 * FILL(tok_cr, 0) / (FILL(tok_in, 0) + FILL(tok_cr, 0))" in _expressions(hit_rate)
+    assert hit_rate["properties"]["yAxis"]["left"] == {"min": 0, "max": 100, "label": "%", "showUnits": False}
+
+
+def test_compliance_and_drift_graphs(body: dict[str, Any]) -> None:
+    (drift,) = _titled(body, r"^Estimate vs billed drift, %")
+    (compliance,) = _titled(body, r"^Tag compliance$")
+    # Then drift shows the ±10 % alert lines from thresholds.drift_pct
+    assert sorted(a["value"] for a in drift["properties"]["annotations"]["horizontal"]) == [-10, 10]
+    # And compliance plots the percentage and the non-compliant count (by ResourceType) on the right axis
+    texts = " ".join(_expressions(compliance))
+    assert 'MetricName="NonCompliantResources"' in texts
+    assert compliance["properties"]["metrics"][0][:2] == ["BedrockCostTracker", "TagCompliancePct"]
+
+
+def test_without_budgets_the_gauges_become_plain_numbers() -> None:
+    # Given a config with no budgets at all
+    config = parse_config({"cur": {"create_export": True}, "regions": ["us-east-1"]})
+    # When the dashboard is built
+    body = build_dashboard_body(config, DashboardLinks(region="us-east-1"))
+    # Then it is still valid, has no gauge (a gauge needs a maximum), and says why
+    assert validate_dashboard_body(body) == []
+    assert not [w for w in _metric_widgets(body) if w["properties"]["view"] == "gauge"]
+    assert _titled(body, r"no total budget configured")
+    # And the header falls back to naming the Athena database
+    assert "database `bedrock_cost`" in body["widgets"][0]["properties"]["markdown"]
+
+
+def test_every_metric_of_the_contract_is_on_the_dashboard(body: dict[str, Any]) -> None:
+    names = {name for ns, name in referenced_metric_names(body) if ns == "BedrockCostTracker"}
+    assert names == {
+        "EstimatedCostUSD",
+        "BilledCostUSD",
+        "Tokens",
+        "UnpricedTokens",
+        "EstimateDriftPct",
+        "TagCompliancePct",
+        "NonCompliantResources",
+    }
+
+
+def test_search_refuses_a_term_that_would_break_the_expression() -> None:
+    with pytest.raises(ValueError, match="SEARCH"):
+        search("BedrockCostTracker", ["TagKey"], "EstimatedCostUSD", "Sum", 60, TagKey="te'am")
+
+
+# --------------------------------------------------------------------------- metric math semantics
+# moto stores dashboards but never evaluates metric math, so the month-to-date expression is
+# checked here against an independent implementation of the CloudWatch functions it uses
+# (documented semantics: DATE = day of month, HOUR/MINUTE in UTC, EPOCH = seconds since 1970,
+# SUM/MAX of one time series = a scalar, IF(cond, a, b) point by point).
+
+
+class _Series:
+    def __init__(self, times: list[datetime], values: list[float]) -> None:
+        self.times, self.values = times, values
+
+    def _map(self, other: Any, op: Callable[[float, float], float]) -> _Series:
+        rhs = other.values if isinstance(other, _Series) else [other] * len(self.values)
+        return _Series(self.times, [op(a, b) for a, b in zip(self.values, rhs, strict=True)])
+
+    def __sub__(self, other: Any) -> _Series:
+        return self._map(other, lambda a, b: a - b)
+
+    def __mul__(self, other: Any) -> _Series:
+        return self._map(other, lambda a, b: a * b)
+
+    def __ge__(self, other: Any) -> _Series:  # type: ignore[override]
+        return self._map(other, lambda a, b: float(a >= b))
+
+
+def _fn(part: Callable[[datetime], float]) -> Callable[[_Series], _Series]:
+    return lambda s: _Series(s.times, [part(t) for t in s.times])
+
+
+CLOUDWATCH_FUNCTIONS: dict[str, Any] = {
+    "EPOCH": _fn(lambda t: t.timestamp()),
+    "DATE": _fn(lambda t: t.day),
+    "HOUR": _fn(lambda t: t.hour),
+    "MINUTE": _fn(lambda t: t.minute),
+    "MAX": lambda s: max(s.values) if isinstance(s, _Series) else s,
+    "SUM": lambda s: math.fsum(s.values),
+    "IF": lambda c, a, b: _Series(
+        c.times,
+        [
+            (a.values[i] if isinstance(a, _Series) else a) if flag else (b.values[i] if isinstance(b, _Series) else b)
+            for i, flag in enumerate(c.values)
+        ],
+    ),
+}
+
+
+def _evaluate(expr: str, series: _Series) -> float:
+    result = eval(expr, {"__builtins__": {}}, {**CLOUDWATCH_FUNCTIONS, "s": series})
+    assert isinstance(result, float)
+    return result
+
+
+def _hourly(start: datetime, end: datetime) -> _Series:
+    times = []
+    t = start
+    while t <= end:
+        times.append(t)
+        t += timedelta(hours=1)
+    return _Series(times, [1.0] * len(times))
+
+
+@pytest.mark.parametrize(
+    ("now", "expected_hours"),
+    [
+        (datetime(2026, 11, 5, 10, tzinfo=UTC), 4 * 24 + 11),  # Nov 1 00:00 .. Nov 5 10:00
+        (datetime(2027, 1, 1, 0, tzinfo=UTC), 1),  # first hour of a year: December is excluded
+        (datetime(2026, 3, 31, 23, tzinfo=UTC), 31 * 24),  # a whole 31-day month inside the window
+    ],
+)
+def test_month_to_date_keeps_only_the_current_calendar_month(now: datetime, expected_hours: int) -> None:
+    # Given one dollar an hour for the 35 days up to `now`
+    series = _hourly(now - timedelta(days=35), now)
+    # When the gauge's expression is evaluated
+    # Then it sums exactly the hours since 00:00 UTC on the 1st
+    assert _evaluate(month_to_date("s"), series) == expected_hours
+
+
+def test_month_peak_ignores_last_months_total_on_the_first() -> None:
+    # Given a running total that reached 900 in October and restarted at 0 on Nov 1, now 40
+    now = datetime(2026, 11, 1, 9, tzinfo=UTC)
+    series = _hourly(now - timedelta(days=35), now)
+    series.values = [900.0 if t.month == 10 else 40.0 for t in series.times]
+    # Then the gauge shows November's 40, not October's 900
+    assert _evaluate(month_peak("s"), series) == 40
+
+
+def test_day_to_date_keeps_only_today() -> None:
+    now = datetime(2026, 11, 5, 13, tzinfo=UTC)
+    series = _hourly(now - timedelta(hours=30), now)
+    assert _evaluate(day_to_date("s"), series) == 14

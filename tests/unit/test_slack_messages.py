@@ -1,0 +1,200 @@
+"""Spec: one Slack Block Kit shape per alert kind, pinned by snapshots.
+
+The snapshots under ``tests/snapshots/slack/`` are compared exactly. After an intended
+change to the layout, regenerate them with ``UPDATE_SNAPSHOTS=1`` and review the diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, get_args
+
+import pytest
+
+from bedrock_cost.domain.alerts import Alert, AlertKind
+from bedrock_cost.domain.aws_notifications import parse_notification
+from bedrock_cost.domain.slack_messages import (
+    FIELD_LIMIT,
+    HEADER_LIMIT,
+    MAX_FIELDS,
+    format_usd,
+    render,
+    render_unrecognised,
+)
+
+pytestmark = pytest.mark.unit
+
+SNAPSHOTS = Path(__file__).resolve().parents[1] / "snapshots" / "slack"
+SAMPLES = Path(__file__).resolve().parents[1] / "snapshots" / "aws_samples"
+UPDATE = os.environ.get("UPDATE_SNAPSHOTS") == "1"
+
+ONE_OF_EACH: dict[AlertKind, Alert] = {
+    "budget_threshold": Alert(
+        kind="budget_threshold",
+        dedupe_key="budget#2026-11#tag:team=ml#90",
+        title="team=ml passed 90 % of its monthly Bedrock budget",
+        severity="warning",
+        period="2026-11",
+        figures={"spent_usd": "7315.42", "budget_usd": "8000", "threshold_pct": "90", "used_pct": "91.44"},
+        subject={"tag_key": "team", "tag_value": "ml"},
+        details=["Estimated spend, month to date; billed figures follow in the daily report."],
+        console_url="https://console.aws.amazon.com/costmanagement/home#/budgets",
+    ),
+    "forecast_overrun": Alert(
+        kind="forecast_overrun",
+        dedupe_key="forecast#2026-11#tag:team=ml",
+        title="team=ml on track to spend $9,120.55 against a $8,000.00 budget in 2026-11",
+        severity="critical",
+        period="2026-11",
+        figures={
+            "projected_usd": "9120.55",
+            "budget_usd": "8000.00",
+            "projected_pct": "114.0",
+            "month_to_date_usd": "5702.10",
+            "daily_rate_usd": "409.41",
+            "crosses_on": "2026-11-30",
+            "days_of_data": "7",
+        },
+        subject={"tag_key": "team", "tag_value": "ml"},
+        details=["Projection = month-to-date + mean of the last 7 complete day(s) × 8.45 remaining day(s)."],
+        console_url="https://console.aws.amazon.com/costmanagement/home#/budgets",
+    ),
+    "anomaly": parse_notification((SAMPLES / "cost_anomaly.json").read_text(encoding="utf-8")).alert,
+    "token_spike": parse_notification((SAMPLES / "cloudwatch_token_spike.json").read_text(encoding="utf-8")).alert,
+    "unpriced_model": Alert(
+        kind="unpriced_model",
+        dedupe_key="unpriced#2026-11#Writer Palmyra X9",
+        title="Writer Palmyra X9 is used but has no price: its cost is unknown",
+        severity="warning",
+        period="2026-11",
+        figures={"unpriced_tokens": "1250000"},
+        subject={"model": "Writer Palmyra X9", "region": "us-west-2"},
+        details=["Add a price override (pricing.overrides) or update the catalog; it is not counted as $0."],
+    ),
+    "tag_violation": Alert(
+        kind="tag_violation",
+        dedupe_key="violation#arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123",
+        title="Inference profile chat-prod breaks the tag policy",
+        severity="warning",
+        period="2026-11-24",
+        figures={"missing_keys": "team", "invalid_values": "environment=production"},
+        subject={"resource_arn": "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123"},
+        details=["Allowed environment values: prod, staging, dev"],
+    ),
+    "untagged_spend": Alert(
+        kind="untagged_spend",
+        dedupe_key="untagged#2026-11",
+        title="$1,204.17 of Bedrock spend in 2026-11 carries no team tag",
+        severity="info",
+        period="2026-11",
+        figures={"untagged_usd": "1204.17", "share_pct": "12.6", "total_usd": "9553.20"},
+        subject={"tag_key": "team", "tag_value": "(untagged)"},
+        details=["Top resource: (no resource), principal arn:aws:iam::123456789012:role/batch <jobs>"],
+    ),
+    "estimate_drift": Alert(
+        kind="estimate_drift",
+        dedupe_key="drift#2026-11-23",
+        title="Estimate drifted 14.2 % from billed cost on 2026-11-23",
+        severity="warning",
+        period="2026-11",
+        figures={"drift_pct": "14.2", "estimated_usd": "812.40", "billed_usd": "711.33", "threshold_pct": "10"},
+        subject={},
+        details=[],
+    ),
+}
+
+
+def _check_snapshot(name: str, payload: dict[str, Any]) -> None:
+    path = SNAPSHOTS / f"{name}.json"
+    text = json.dumps(payload, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    if UPDATE:
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"missing snapshot {path}; run with UPDATE_SNAPSHOTS=1"
+    assert text == path.read_text(encoding="utf-8")
+
+
+def test_every_alert_kind_has_an_example() -> None:
+    assert set(ONE_OF_EACH) == set(get_args(AlertKind))
+
+
+@pytest.mark.parametrize("kind", sorted(get_args(AlertKind)))
+def test_message_matches_its_snapshot(kind: AlertKind) -> None:
+    # Given a realistic alert of this kind, When it is rendered, Then the payload is as pinned
+    _check_snapshot(kind, render(ONE_OF_EACH[kind]))
+
+
+def test_unrecognised_message_snapshot() -> None:
+    _check_snapshot("unrecognised", render_unrecognised("hello <world> & co", "Test publish", "not a known format"))
+
+
+@pytest.mark.parametrize("kind", sorted(get_args(AlertKind)))
+def test_each_kind_shows_its_primary_figure_first_with_money_formatted(kind: AlertKind) -> None:
+    payload = render(ONE_OF_EACH[kind])
+    sections = [block for block in payload["blocks"] if block["type"] == "section" and "fields" in block]
+    assert sections, "every example carries figures"
+    first = sections[0]["fields"][0]["text"]
+    expected_first = {
+        "budget_threshold": "*Spent*\n$7,315.42",
+        "forecast_overrun": "*Projected month-end*\n$9,120.55",
+        "anomaly": "*Impact*\n$2,817.70",
+        "token_spike": "*Observed*\n412,733",
+        "unpriced_model": "*Unpriced tokens*\n1,250,000",
+        "tag_violation": "*Missing tag keys*\nteam",
+        "untagged_spend": "*Untagged cost*\n$1,204.17",
+        "estimate_drift": "*Drift*\n14.2 %",
+    }[kind]
+    assert first == expected_first
+
+
+def test_console_link_is_a_button_and_period_is_in_the_context() -> None:
+    payload = render(ONE_OF_EACH["forecast_overrun"])
+    actions = [block for block in payload["blocks"] if block["type"] == "actions"]
+    assert actions[0]["elements"][0]["url"] == "https://console.aws.amazon.com/costmanagement/home#/budgets"
+    context = payload["blocks"][-1]["elements"][0]["text"]
+    assert "period 2026-11" in context
+    assert "severity critical" in context
+
+
+def test_no_console_url_means_no_button() -> None:
+    payload = render(ONE_OF_EACH["unpriced_model"])
+    assert all(block["type"] != "actions" for block in payload["blocks"])
+
+
+def test_slack_limits_are_respected_for_oversized_alerts() -> None:
+    # Given an alert with a huge title, too many figures and a huge detail
+    alert = Alert(
+        kind="anomaly",
+        dedupe_key="k",
+        title="x" * 500,
+        severity="info",
+        period="2026-11",
+        figures={f"figure_{i}_usd": str(i) for i in range(25)} | {"notes": "y" * 5000},
+        details=["z" * 10_000],
+    )
+    payload = render(alert)
+    header = payload["blocks"][0]["text"]["text"]
+    fields = next(block["fields"] for block in payload["blocks"] if "fields" in block)
+    details = next(block for block in payload["blocks"] if block.get("text", {}).get("text", "").startswith("•"))
+    # Then Slack would accept it: header, field count/length and text length are within limits
+    assert len(header) == HEADER_LIMIT
+    assert len(fields) == MAX_FIELDS
+    assert all(len(field["text"]) <= FIELD_LIMIT for field in fields)
+    assert len(details["text"]["text"]) <= 3000
+
+
+def test_mrkdwn_control_characters_are_escaped() -> None:
+    alert = ONE_OF_EACH["untagged_spend"]
+    payload = render(alert)
+    text = json.dumps(payload)
+    assert "&lt;jobs&gt;" in text
+    assert "<jobs>" not in text
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("1234.5", "$1,234.50"), ("0.00042", "$0.0004"), ("-12.345", "-$12.35"), ("n/a", "n/a")],
+)
+def test_money_formatting(value: str, expected: str) -> None:
+    assert format_usd(value) == expected
