@@ -106,8 +106,12 @@ def report_fragments(engine: QueryEngine) -> dict[str, str]:
     return {"database": quote_identifier(engine.database), "usage_sums": USAGE_SUMS}
 
 
-def build_cost_report(engine: QueryEngine, period: str, by: str) -> CostReport:
-    """Usage cost of ``period`` grouped by ``by``, sorted by cost descending."""
+def build_cost_report(engine: QueryEngine, period: str, by: str, *, with_adjustments: bool = True) -> CostReport:
+    """Usage cost of ``period`` grouped by ``by``, sorted by cost descending.
+
+    Credits, refunds and tax need a second pass over the period; callers whose output
+    does not show them (CSV, JSON) skip it with ``with_adjustments=False``.
+    """
     group_by = parse_group_by(by)
     fragments = {**report_fragments(engine), "group_expr": group_by.expression}
     rows = engine.query(render("reports/cost_by", fragments, {**group_by.values, "period": period}))
@@ -120,6 +124,8 @@ def build_cost_report(engine: QueryEngine, period: str, by: str) -> CostReport:
         for row in rows
     ]
     cost_rows.sort(key=lambda r: (-r.cost_usd, r.group))
-    adjustments_rows = engine.query(render("reports/adjustments", report_fragments(engine), {"period": period}))
-    adjustments = {str(r["line_item_type"]): _decimal(r["cost_usd"]) for r in adjustments_rows}
+    adjustments: dict[str, Decimal] = {}
+    if with_adjustments:
+        adjustments_rows = engine.query(render("reports/adjustments", report_fragments(engine), {"period": period}))
+        adjustments = {str(r["line_item_type"]): _decimal(r["cost_usd"]) for r in adjustments_rows}
     return CostReport(period, group_by, engine.name, cost_rows, adjustments)

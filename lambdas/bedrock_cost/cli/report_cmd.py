@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
 
             text = render_html_report(engine, period, config)
         else:
-            report = build_cost_report(engine, period, args.by)
+            report = build_cost_report(engine, period, args.by, with_adjustments=args.format == "table")
             text = {"table": to_table, "csv": to_csv, "json": to_json}[args.format](report)
     finally:
         engine.close()
