@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import json
 
-from aws_cdk import Duration, aws_dynamodb as dynamodb, aws_events as events, aws_events_targets as targets
-from aws_cdk import aws_iam as iam, aws_s3 as s3, aws_sns as sns
+from aws_cdk import Duration
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from bedrock_cost.config import Config
 from infra.cur_analytics import CurAnalytics
 from infra.lambda_function import BedrockCostFunction
-from infra.nag import acknowledge
+from infra.nag import acknowledge, acknowledge_wildcard_resources
 
 REPORT_RETENTION_DAYS = 400
 """Keep daily reports for a year and a month: enough to compare a month with last year's."""
@@ -69,8 +74,14 @@ class CurReporter(Construct):
         )
         role = self.function.role
         analytics.grant_query(role)
-        self.bucket.grant_put(role, "billed/*")
-        self.bucket.grant_put(role, "calibration/*")
+        report_objects = [self.bucket.arn_for_objects("billed/*"), self.bucket.arn_for_objects("calibration/*")]
+        role.add_to_policy(iam.PolicyStatement(actions=["s3:PutObject"], resources=report_objects))
+        acknowledge_wildcard_resources(
+            role,
+            report_objects,
+            "Write access to the reporter's own bucket, limited to its two prefixes: one object "
+            "per day under billed/ and the calibration file.",
+        )
         state_table.grant(role, "dynamodb:PutItem", "dynamodb:DeleteItem")
         alert_topic.grant_publish(role)
         metric_read = iam.Policy(
@@ -84,11 +95,6 @@ class CurReporter(Construct):
             "IAM5[Resource::*]",
             "cloudwatch:GetMetricData has no resource-level permissions; the reporter reads back "
             "its own estimate metric for reconciliation.",
-        )
-        acknowledge(
-            role,
-            "IAM5[Action::s3:Abort*]",
-            "Bucket.grant_put adds multipart-upload abort for the two report prefixes only.",
         )
         self.schedule = events.Rule(
             self,

@@ -14,10 +14,12 @@ from infra.alerting import AlertTopic
 from infra.anomaly_detection import CostAnomalyDetection
 from infra.budgets import BedrockBudgets, BurnRateForecast
 from infra.cur_analytics import CurAnalytics
+from infra.cur_reporter import CurReporter
 from infra.dashboard import CostDashboard
 from infra.estimator import Estimator
 from infra.notifier import SlackNotifier
 from infra.state_table import StateTable
+from infra.tag_enforcer import TagEnforcer
 
 
 class BedrockCostTrackerStack(Stack):
@@ -40,8 +42,26 @@ class BedrockCostTrackerStack(Stack):
         # --- composition: one line per concern -----------------------------------
         self.analytics = CurAnalytics(self, "Analytics", config=config)
         self.state = StateTable(self, "State")
-        self.estimator = Estimator(self, "Estimator", config=config, analytics=self.analytics, state=self.state)
         self.alerts = AlertTopic(self, "Alerts", config=config)
+        self.reporter = CurReporter(
+            self,
+            "CurReporter",
+            config=config,
+            analytics=self.analytics,
+            state_table=self.state.table,
+            alert_topic=self.alerts.topic,
+        )
+        self.estimator = Estimator(
+            self,
+            "Estimator",
+            config=config,
+            analytics=self.analytics,
+            state=self.state,
+            calibration_bucket=self.reporter.bucket,
+        )
+        self.tag_enforcer = TagEnforcer(
+            self, "TagEnforcer", config=config, alert_topic=self.alerts.topic, state_table=self.state.table
+        )
         if config.alerts.slack_webhook_secret_name:
             self.notifier = SlackNotifier(
                 self, "SlackNotifier", topic=self.alerts.topic, secret_name=config.alerts.slack_webhook_secret_name

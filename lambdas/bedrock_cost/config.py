@@ -98,9 +98,7 @@ class TagPolicy(_Strict):
 
     required_keys: list[str] = Field(default_factory=list)
     allowed_values: dict[str, AllowedValues] = Field(default_factory=dict)
-    case_sensitive: bool = Field(
-        default=False, description="Compare keys and values case-sensitively."
-    )
+    case_sensitive: bool = Field(default=False, description="Compare keys and values case-sensitively.")
     defaults: dict[str, str] = Field(
         default_factory=dict, description="Values added for missing keys in remediate mode."
     )

@@ -109,6 +109,7 @@ def build_daily_report(
     today: date,
     tag_keys: list[str],
     estimates: EstimateSource | None,
+    *,
     tag_policy: TagPolicy | None = None,
     top_n: int = 10,
 ) -> DailyReport:

@@ -59,7 +59,8 @@ def to_table(report: CostReport) -> str:
         return "  ".join([first.ljust(widths[0]), *(c.rjust(w) for c, w in zip(rest, widths[1:], strict=True))])
 
     out = [
-        f"Bedrock billed cost, period {report.period}, by {report.group_by.key} (clock: billed, engine: {report.engine})",
+        f"Bedrock billed cost, period {report.period}, by {report.group_by.key} "
+        f"(clock: billed, engine: {report.engine})",
         line(header),
         line(["-" * w for w in widths]),
         *(line(r) for r in body),

@@ -18,20 +18,26 @@ from tests.infra.synth_support import Synth
 pytestmark = pytest.mark.infra
 
 
+def _analytics_resources(synth: Synth, kind: str) -> dict[str, Any]:
+    """Resources of ``kind`` created by the CUR analytics construct (other constructs of the
+    stack have their own tables, keys and buckets)."""
+    return {k: v for k, v in synth.resources(kind).items() if k.startswith("Analytics")}
+
+
 def _only(synth: Synth, kind: str) -> dict[str, Any]:
-    found = synth.resources(kind)
+    found = _analytics_resources(synth, kind)
     assert len(found) == 1, f"expected one {kind}, found {sorted(found)}"
     return next(iter(found.values()))
 
 
 def _only_id(synth: Synth, kind: str) -> str:
-    (logical_id,) = synth.resources(kind)
+    (logical_id,) = _analytics_resources(synth, kind)
     return logical_id
 
 
 def _bucket_id_by_prefix(synth: Synth, log_prefix: str) -> str:
     """Buckets are told apart by the prefix their access logs go under."""
-    for logical_id, bucket in synth.resources("AWS::S3::Bucket").items():
+    for logical_id, bucket in _analytics_resources(synth, "AWS::S3::Bucket").items():
         logging = bucket["Properties"].get("LoggingConfiguration", {})
         if logging.get("LogFilePrefix") == log_prefix:
             return logical_id
@@ -39,7 +45,7 @@ def _bucket_id_by_prefix(synth: Synth, log_prefix: str) -> str:
 
 
 def _bucket_by_prefix(synth: Synth, log_prefix: str) -> dict[str, Any]:
-    return synth.resources("AWS::S3::Bucket")[_bucket_id_by_prefix(synth, log_prefix)]
+    return _analytics_resources(synth, "AWS::S3::Bucket")[_bucket_id_by_prefix(synth, log_prefix)]
 
 
 # --------------------------------------------------------------------- Glue table
@@ -95,7 +101,7 @@ def test_location_template_points_at_the_existing_bucket(existing: Synth) -> Non
     }
     assert props["TableInput"]["StorageDescriptor"]["Location"] == "s3://acme-billing-exports/exports/cur2/finops/data/"
     # And the table is created after its database
-    (database_id,) = existing.resources("AWS::Glue::Database")
+    (database_id,) = _analytics_resources(existing, "AWS::Glue::Database")
     assert database_id in table["DependsOn"]
 
 
@@ -146,8 +152,8 @@ def test_results_key_rotates(any_synth: Synth) -> None:
 
 
 def test_every_bucket_is_encrypted_private_and_https_only(any_synth: Synth) -> None:
-    buckets = any_synth.resources("AWS::S3::Bucket")
-    policies = any_synth.resources("AWS::S3::BucketPolicy")
+    buckets = _analytics_resources(any_synth, "AWS::S3::Bucket")
+    policies = _analytics_resources(any_synth, "AWS::S3::BucketPolicy")
     assert buckets
     for bucket_id, bucket in buckets.items():
         props = bucket["Properties"]
@@ -200,7 +206,7 @@ def test_created_export_bucket_lets_data_exports_write_for_this_account_only(cre
     bucket_id = _bucket_id_by_prefix(created, "cur-export/")
     (policy,) = [
         p
-        for p in created.resources("AWS::S3::BucketPolicy").values()
+        for p in _analytics_resources(created, "AWS::S3::BucketPolicy").values()
         if p["Properties"]["Bucket"] == {"Ref": bucket_id}
     ]
     (allow,) = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
@@ -249,7 +255,7 @@ def test_export_waits_for_its_bucket_policy_and_requires_us_east_1(created: Synt
     export = _only(created, "AWS::BCMDataExports::Export")
     (policy_id,) = [
         k
-        for k, v in created.resources("AWS::S3::BucketPolicy").items()
+        for k, v in _analytics_resources(created, "AWS::S3::BucketPolicy").items()
         if any(s.get("Sid") == "AllowDataExportsDelivery" for s in v["Properties"]["PolicyDocument"]["Statement"])
     ]
     assert policy_id in export["DependsOn"]
@@ -262,12 +268,12 @@ def test_export_waits_for_its_bucket_policy_and_requires_us_east_1(created: Synt
 
 
 def test_no_export_and_no_new_cur_bucket_when_pointing_at_an_existing_one(existing: Synth) -> None:
-    assert existing.resources("AWS::BCMDataExports::Export") == {}
+    assert _analytics_resources(existing, "AWS::BCMDataExports::Export") == {}
     assert not any(name.startswith("AnalyticsDataExportsRegion") for name in existing.template_json.get("Rules", {}))
     # Only the access-log and results buckets are created
     prefixes = sorted(
         b["Properties"].get("LoggingConfiguration", {}).get("LogFilePrefix", "(access logs)")
-        for b in existing.resources("AWS::S3::Bucket").values()
+        for b in _analytics_resources(existing, "AWS::S3::Bucket").values()
     )
     assert prefixes == ["(access logs)", "athena-results/"]
     assert existing.template_json["Outputs"]["CurBucket"]["Value"] == "acme-billing-exports"
@@ -285,8 +291,8 @@ def test_views_custom_resource_carries_catalog_names_tag_keys_and_sql_hash(creat
     assert props["TagKeys"] == ["team", "project"]
     assert props["SqlHash"] == views_fingerprint()
     # And it runs after the catalog objects exist
-    (database_id,) = created.resources("AWS::Glue::Database")
-    (table_id,) = created.resources("AWS::Glue::Table")
+    (database_id,) = _analytics_resources(created, "AWS::Glue::Database")
+    (table_id,) = _analytics_resources(created, "AWS::Glue::Table")
     assert {database_id, table_id} <= set(views["DependsOn"])
 
 

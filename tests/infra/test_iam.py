@@ -8,12 +8,24 @@ import pytest
 
 from bedrock_cost.views import view_names
 from infra.nag import flatten_reference
+from infra.tag_enforcer import LIST_ACTIONS
 from tests.infra.synth_support import Synth
 
 pytestmark = pytest.mark.infra
 
 # Actions that only accept Resource "*" (AWS service authorization reference).
-RESOURCE_STAR_ONLY = frozenset({"xray:PutTraceSegments", "xray:PutTelemetryRecords"})
+RESOURCE_STAR_ONLY = frozenset(
+    {
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        # CloudWatch metric reads, the Price List API and Bedrock List* calls have no
+        # resource-level permissions.
+        "cloudwatch:GetMetricData",
+        "cloudwatch:ListMetrics",
+        "pricing:GetProducts",
+        *LIST_ACTIONS,
+    }
+)
 
 ACCOUNT_GLUE = "arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>"
 
@@ -121,7 +133,11 @@ def test_views_function_reads_and_writes_only_the_results_prefix_and_key(created
     grants = _grants(
         _statements_of_role(created, _function_role(created, "bedrock_cost.handlers.athena_views.handler"))
     )
-    (key_id,) = created.resources("AWS::KMS::Key")
+    (key_id,) = [
+        k
+        for k, v in created.resources("AWS::KMS::Key").items()
+        if "Athena" in str(v["Properties"].get("Description", ""))
+    ]
     results_id = next(
         k
         for k, v in created.resources("AWS::S3::Bucket").items()

@@ -25,11 +25,20 @@ from tests.support.athena_emulator import athena_emulator
 pytestmark = pytest.mark.integration
 
 ROWS = [
-    cur_row("USE1-Claude4.6Sonnet-input-tokens", 3.000001, 1000, tags={"user_team": "ml"}, principal="arn:aws:iam::1:role/a"),
+    cur_row(
+        "USE1-Claude4.6Sonnet-input-tokens", 3.000001, 1000, tags={"user_team": "ml"}, principal="arn:aws:iam::1:role/a"
+    ),
     cur_row("USE1-Claude4.6Sonnet-output-tokens", 15.5, 1000, tags={"user_team": "ml"}, day=2),
-    cur_row("USW2-MP:USW2_CacheReadInputTokenCount-Units", 0.3, 1_000_000, entity="AWS Marketplace",
-            product_code="prod-x", pricing_unit="Units", product_name="Claude Sonnet 4.6 (Amazon Bedrock Edition)",
-            tags={"user:team": "search"}),
+    cur_row(
+        "USW2-MP:USW2_CacheReadInputTokenCount-Units",
+        0.3,
+        1_000_000,
+        entity="AWS Marketplace",
+        product_code="prod-x",
+        pricing_unit="Units",
+        product_name="Claude Sonnet 4.6 (Amazon Bedrock Edition)",
+        tags={"user:team": "search"},
+    ),
     cur_row("USE1-NovaPro-input-tokens", 0.8, 1000, tags={"user_team": "o'brien"}),
     cur_row("USE1-NovaPro-input-tokens", -0.4, 0, line_item_type="Credit"),
     cur_row("BoxUsage:t3.micro", 9.0, 1, product_code="AmazonEC2"),
@@ -50,15 +59,19 @@ def athena(duck: DuckDBEngine) -> Iterator[AthenaEngine]:
         mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
         with athena_emulator(duck) as url:
             mp.setenv("AWS_ENDPOINT_URL_S3", url)
-            engine = AthenaEngine(workgroup="primary", database="bedrock_cost", region="us-east-1",
-                                  deadline_seconds=30, poll_seconds=0.05,
-                                  connection_kwargs={"endpoint_url": url})
+            engine = AthenaEngine(
+                workgroup="primary",
+                database="bedrock_cost",
+                region="us-east-1",
+                deadline_seconds=30,
+                poll_seconds=0.05,
+                connection_kwargs={"endpoint_url": url},
+            )
             yield engine
             engine.close()
 
 
-@pytest.mark.parametrize("by", ["model", "provider", "account", "region", "usage-kind", "principal", "day",
-                                "tag:team"])
+@pytest.mark.parametrize("by", ["model", "provider", "account", "region", "usage-kind", "principal", "day", "tag:team"])
 def test_athena_and_duckdb_give_the_same_report(duck, athena, by):
     # Given the same views on both engines, When the same report runs through pyathena
     local = build_cost_report(duck, "2026-10", by)
@@ -90,14 +103,26 @@ def _stubbed_athena() -> tuple[object, Stubber]:
 def test_run_statement_polls_until_succeeded():
     client, stub = _stubbed_athena()
     stub.add_response("start_query_execution", {"QueryExecutionId": "q-1"})
-    stub.add_response("get_query_execution", {"QueryExecution": {"QueryExecutionId": "q-1",
-                                                                 "Status": {"State": "RUNNING"}}})
-    stub.add_response("get_query_execution", {"QueryExecution": {"QueryExecutionId": "q-1",
-                                                                 "Status": {"State": "SUCCEEDED"}}})
+    stub.add_response(
+        "get_query_execution", {"QueryExecution": {"QueryExecutionId": "q-1", "Status": {"State": "RUNNING"}}}
+    )
+    stub.add_response(
+        "get_query_execution", {"QueryExecution": {"QueryExecutionId": "q-1", "Status": {"State": "SUCCEEDED"}}}
+    )
     sleeps: list[float] = []
     with stub:
-        assert run_statement(client, "CREATE VIEW x AS SELECT 1", workgroup="wg", database="db",  # type: ignore[arg-type]
-                             deadline_seconds=60, poll_seconds=0.5, sleep=sleeps.append) == "q-1"
+        assert (
+            run_statement(
+                client,
+                "CREATE VIEW x AS SELECT 1",
+                workgroup="wg",
+                database="db",  # type: ignore[arg-type]
+                deadline_seconds=60,
+                poll_seconds=0.5,
+                sleep=sleeps.append,
+            )
+            == "q-1"
+        )
     assert sleeps == [0.5]
     stub.assert_no_pending_responses()
 
@@ -105,11 +130,24 @@ def test_run_statement_polls_until_succeeded():
 def test_run_statement_raises_athenas_reason_on_failure():
     client, stub = _stubbed_athena()
     stub.add_response("start_query_execution", {"QueryExecutionId": "q-2"})
-    stub.add_response("get_query_execution", {"QueryExecution": {"QueryExecutionId": "q-2", "Status": {
-        "State": "FAILED", "StateChangeReason": "line 3:7: Column 'nope' cannot be resolved"}}})
+    stub.add_response(
+        "get_query_execution",
+        {
+            "QueryExecution": {
+                "QueryExecutionId": "q-2",
+                "Status": {"State": "FAILED", "StateChangeReason": "line 3:7: Column 'nope' cannot be resolved"},
+            }
+        },
+    )
     with stub, pytest.raises(QueryError, match="Column 'nope' cannot be resolved"):
-        run_statement(client, "SELECT nope", workgroup="wg", database="db", deadline_seconds=60,  # type: ignore[arg-type]
-                      sleep=lambda _: None)
+        run_statement(
+            client,
+            "SELECT nope",
+            workgroup="wg",
+            database="db",
+            deadline_seconds=60,  # type: ignore[arg-type]
+            sleep=lambda _: None,
+        )
 
 
 def test_run_statement_stops_the_query_at_its_deadline():
@@ -117,16 +155,25 @@ def test_run_statement_stops_the_query_at_its_deadline():
     now = [0.0]
     stub.add_response("start_query_execution", {"QueryExecutionId": "q-3"})
     for _ in range(3):
-        stub.add_response("get_query_execution", {"QueryExecution": {"QueryExecutionId": "q-3",
-                                                                     "Status": {"State": "RUNNING"}}})
+        stub.add_response(
+            "get_query_execution", {"QueryExecution": {"QueryExecutionId": "q-3", "Status": {"State": "RUNNING"}}}
+        )
     stub.add_response("stop_query_execution", {}, {"QueryExecutionId": "q-3"})
 
     def sleep(seconds: float) -> None:
         now[0] += seconds
 
     with stub, pytest.raises(QueryTimeout, match="deadline"):
-        run_statement(client, "SELECT 1", workgroup="wg", database="db", deadline_seconds=6,  # type: ignore[arg-type]
-                      poll_seconds=2, sleep=sleep, clock=lambda: now[0])
+        run_statement(
+            client,
+            "SELECT 1",
+            workgroup="wg",
+            database="db",
+            deadline_seconds=6,  # type: ignore[arg-type]
+            poll_seconds=2,
+            sleep=sleep,
+            clock=lambda: now[0],
+        )
     stub.assert_no_pending_responses()
 
 
@@ -134,11 +181,21 @@ def test_run_statement_retries_a_throttled_poll():
     client, stub = _stubbed_athena()
     stub.add_response("start_query_execution", {"QueryExecutionId": "q-4"})
     stub.add_client_error("get_query_execution", "ThrottlingException", "Rate exceeded")
-    stub.add_response("get_query_execution", {"QueryExecution": {"QueryExecutionId": "q-4",
-                                                                 "Status": {"State": "SUCCEEDED"}}})
+    stub.add_response(
+        "get_query_execution", {"QueryExecution": {"QueryExecutionId": "q-4", "Status": {"State": "SUCCEEDED"}}}
+    )
     with stub:
-        assert run_statement(client, "SELECT 1", workgroup="wg", database="db", deadline_seconds=60,  # type: ignore[arg-type]
-                             sleep=lambda _: None) == "q-4"
+        assert (
+            run_statement(
+                client,
+                "SELECT 1",
+                workgroup="wg",
+                database="db",
+                deadline_seconds=60,  # type: ignore[arg-type]
+                sleep=lambda _: None,
+            )
+            == "q-4"
+        )
 
 
 def test_periods_come_from_hive_folders(duck):

@@ -90,18 +90,27 @@ def test_tag_values_are_capped_for_metric_cardinality():
 @pytest.fixture
 def aws(engine, monkeypatch) -> Iterator[dict[str, Any]]:
     with athena_emulator(engine) as url:
-        for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                            "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
-                            "AWS_ENDPOINT_URL": url, "AWS_ENDPOINT_URL_S3": url}.items():
+        for name, value in {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": url,
+            "AWS_ENDPOINT_URL_S3": url,
+        }.items():
             monkeypatch.setenv(name, value)
         s3 = boto3.client("s3")
         s3.create_bucket(Bucket="reports")
         ddb = boto3.client("dynamodb")
-        ddb.create_table(TableName="state", BillingMode="PAY_PER_REQUEST",
-                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                                    {"AttributeName": "sk", "KeyType": "RANGE"}],
-                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                               {"AttributeName": "sk", "AttributeType": "S"}])
+        ddb.create_table(
+            TableName="state",
+            BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+        )
         sns, sqs = boto3.client("sns"), boto3.client("sqs")
         topic = sns.create_topic(Name="alerts")["TopicArn"]
         queue = sqs.create_queue(QueueName="alerts")["QueueUrl"]
@@ -109,14 +118,22 @@ def aws(engine, monkeypatch) -> Iterator[dict[str, Any]]:
         sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
         boto3.client("cloudwatch").put_metric_data(
             Namespace="BedrockCostTracker",
-            MetricData=[{"MetricName": "EstimatedCostUSD", "Value": 60.0,
-                         "Timestamp": datetime(2026, 10, 3, 12, tzinfo=UTC)}],
+            MetricData=[
+                {"MetricName": "EstimatedCostUSD", "Value": 60.0, "Timestamp": datetime(2026, 10, 3, 12, tzinfo=UTC)}
+            ],
         )
-        env = {"ATHENA_WORKGROUP": "primary", "ATHENA_DATABASE": "bedrock_cost", "REPORT_BUCKET": "reports",
-               "REPORT_TAG_KEYS": '["team"]', "STATE_TABLE": "state", "ALERT_TOPIC_ARN": topic,
-               "DRIFT_THRESHOLD_PCT": "10", "POWERTOOLS_TRACE_DISABLED": "true",
-               "TAG_POLICY": json.dumps({"required_keys": ["team", "project"]}),
-               "POWERTOOLS_METRICS_NAMESPACE": "BedrockCostTracker"}
+        env = {
+            "ATHENA_WORKGROUP": "primary",
+            "ATHENA_DATABASE": "bedrock_cost",
+            "REPORT_BUCKET": "reports",
+            "REPORT_TAG_KEYS": '["team"]',
+            "STATE_TABLE": "state",
+            "ALERT_TOPIC_ARN": topic,
+            "DRIFT_THRESHOLD_PCT": "10",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "TAG_POLICY": json.dumps({"required_keys": ["team", "project"]}),
+            "POWERTOOLS_METRICS_NAMESPACE": "BedrockCostTracker",
+        }
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         cur_reporter.settings.cache_clear()
@@ -130,8 +147,9 @@ def test_handler_writes_report_metrics_calibration_and_alerts_once(aws, capsys):
     first = cur_reporter.handler({"as_of": "2026-10-05"}, FakeLambdaContext())
     second = cur_reporter.handler({"as_of": "2026-10-05"}, FakeLambdaContext())
     # Then the report and the calibration file are in S3
-    doc = json.loads(aws["s3"].get_object(Bucket="reports", Key="billed/period=2026-10/as_of=2026-10-05.json")
-                     ["Body"].read())
+    doc = json.loads(
+        aws["s3"].get_object(Bucket="reports", Key="billed/period=2026-10/as_of=2026-10-05.json")["Body"].read()
+    )
     assert doc["total_usd"] == "113.000000"
     assert doc["drift"]["pct"] == "-42.86"
     calibration = json.loads(aws["s3"].get_object(Bucket="reports", Key="calibration/unit_prices.json")["Body"].read())

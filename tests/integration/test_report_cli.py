@@ -21,8 +21,9 @@ TOKEN_HEADER = ["cost_usd", "input_tokens", "output_tokens", "cache_read_tokens"
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bedrock_cost.cli.main", *args], capture_output=True, text=True,
-                          timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "bedrock_cost.cli.main", *args], capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +44,10 @@ def test_csv_has_the_contract_header_and_sorted_decimal_rows(cur: Path):
     assert result.returncode == 0, result.stderr
     rows = list(csv.reader(io.StringIO(result.stdout)))
     assert rows[0] == ["team", *TOKEN_HEADER]
-    assert rows[1:] == [["ml", "18.000000", "1000000", "1000000", "0", "0"],
-                        ["(untagged)", "1.000000", "1250000", "0", "0", "0"]]
+    assert rows[1:] == [
+        ["ml", "18.000000", "1000000", "1000000", "0", "0"],
+        ["(untagged)", "1.000000", "1250000", "0", "0", "0"],
+    ]
 
 
 def test_json_is_a_list_of_objects_with_the_same_keys(cur: Path):

@@ -17,8 +17,18 @@ pytestmark = pytest.mark.integration
 
 PERIOD = "2026-10"
 TAG_KEYS = ["team", "project", "environment"]
-BY_KEYS = ["model", "provider", "account", "region", "usage-kind", "principal", "day", "tag:team", "tag:project",
-           "tag:environment"]
+BY_KEYS = [
+    "model",
+    "provider",
+    "account",
+    "region",
+    "usage-kind",
+    "principal",
+    "day",
+    "tag:team",
+    "tag:project",
+    "tag:environment",
+]
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +45,9 @@ def oracle_rows(cur_dir: Path) -> list[cur_oracle.OracleRow]:
 
 def _report(cur_dir: Path, by: str, tmp_path: Path, period: str = PERIOD) -> list[dict[str, object]]:
     out = tmp_path / "report.json"
-    code = main(["report", "--cur", str(cur_dir), "--period", period, "--by", by, "--format", "json",
-                 "--out", str(out)])
+    code = main(
+        ["report", "--cur", str(cur_dir), "--period", period, "--by", by, "--format", "json", "--out", str(out)]
+    )
     assert code == 0
     return json.loads(out.read_text())
 
@@ -58,9 +69,15 @@ def test_report_matches_independent_totals_to_the_micro_dollar(cur_dir, oracle_r
     assert costs == sorted(costs, reverse=True)
 
 
-@pytest.mark.parametrize(("kind", "column"), [("input", "input_tokens"), ("output", "output_tokens"),
-                                              ("cache-read", "cache_read_tokens"),
-                                              ("cache-write", "cache_write_tokens")])
+@pytest.mark.parametrize(
+    ("kind", "column"),
+    [
+        ("input", "input_tokens"),
+        ("output", "output_tokens"),
+        ("cache-read", "cache_read_tokens"),
+        ("cache-write", "cache_write_tokens"),
+    ],
+)
 def test_token_columns_match_independent_counts(cur_dir, oracle_rows, kind, column, tmp_path):
     rows = _report(cur_dir, "model", tmp_path)
     got = {str(r["model"]): int(r[column]) for r in rows if int(r[column])}

@@ -78,8 +78,14 @@ def athena_emulator(engine: DuckDBEngine) -> Iterator[str]:
     reasons: dict[str, str] = {}
     executed: list[str] = []
 
-    def start_query_execution(self: AthenaBackend, query: str, context: Any, config: Any, workgroup: str,
-                              execution_parameters: list[str] | None) -> str:
+    def start_query_execution(
+        self: AthenaBackend,
+        query: str,
+        context: Any,
+        config: Any,
+        workgroup: str,
+        execution_parameters: list[str] | None,
+    ) -> str:
         exec_id: str = original_start(self, query, context, config, workgroup, execution_parameters)
         executed.append(query)
         params = [parse_literal(p) for p in execution_parameters or []]
@@ -89,13 +95,20 @@ def athena_emulator(engine: DuckDBEngine) -> Iterator[str]:
             self.executions[exec_id].status = "FAILED"
             reasons[exec_id] = str(exc).splitlines()[0]
             return exec_id
-        types = [
-            next((_athena_type(r[i]) for r in rows if r[i] is not None), "varchar") for i in range(len(columns))
-        ]
+        types = [next((_athena_type(r[i]) for r in rows if r[i] is not None), "varchar") for i in range(len(columns))]
         column_info = [
-            {"CatalogName": "hive", "SchemaName": "", "TableName": "", "Name": c, "Label": c, "Type": t,
-             "Precision": 38 if t == "decimal" else 0, "Scale": 10 if t == "decimal" else 0,
-             "Nullable": "UNKNOWN", "CaseSensitive": t == "varchar"}
+            {
+                "CatalogName": "hive",
+                "SchemaName": "",
+                "TableName": "",
+                "Name": c,
+                "Label": c,
+                "Type": t,
+                "Precision": 38 if t == "decimal" else 0,
+                "Scale": 10 if t == "decimal" else 0,
+                "Nullable": "UNKNOWN",
+                "CaseSensitive": t == "varchar",
+            }
             for c, t in zip(columns, types, strict=True)
         ]
         header = {"Data": [{"VarCharValue": c} for c in columns]}

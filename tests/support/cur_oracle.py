@@ -23,8 +23,21 @@ from bedrock_cost.domain.usage_types import REGION_CODES
 USAGE_TYPES = {"Usage", "DiscountedUsage", "SavingsPlanCoveredUsage"}
 BEDROCK_CODES = {"AmazonBedrock", "AmazonBedrockService", "AmazonBedrockFoundationModels", "AmazonBedrockAgentCore"}
 SUFFIX = " (amazon bedrock edition)"
-MODEL_END_MARKERS = ("-input", "-output", "-cache", "-reserved", "-mantle", "-provisioned", "-modelunits",
-                     "-model-units", "-customization", "-custommodel", "-custom-model", "-batch", "-image")
+MODEL_END_MARKERS = (
+    "-input",
+    "-output",
+    "-cache",
+    "-reserved",
+    "-mantle",
+    "-provisioned",
+    "-modelunits",
+    "-model-units",
+    "-customization",
+    "-custommodel",
+    "-custom-model",
+    "-batch",
+    "-image",
+)
 TEN_PLACES = Decimal("0.0000000001")
 
 
@@ -67,12 +80,16 @@ class OracleRow:
 def _kind(usage_type: str, code: str | None) -> str:
     flat = usage_type.lower().replace("-", "").replace("_", "")
     if code == "AmazonBedrockAgentCore" or any(
-        w in flat for w in ("provisionedthroughput", "modelunits", "reserved", "customization", "custommodelimport",
-                            "image")
+        w in flat
+        for w in ("provisionedthroughput", "modelunits", "reserved", "customization", "custommodelimport", "image")
     ):
         return "other"
-    for word, kind in (("cacheread", "cache-read"), ("cachewrite", "cache-write"), ("inputtoken", "input"),
-                       ("outputtoken", "output")):
+    for word, kind in (
+        ("cacheread", "cache-read"),
+        ("cachewrite", "cache-write"),
+        ("inputtoken", "input"),
+        ("outputtoken", "output"),
+    ):
         if word in flat:
             return kind
     return "other"
@@ -102,8 +119,11 @@ def _factor(unit: str | None, description: str | None, marketplace: bool) -> int
 
 
 def _tag(resource_tags: dict[str, str], tags: dict[str, str], key: str) -> str:
-    for value in (resource_tags.get(f"user_{key}"), resource_tags.get(f"user:{key}"),
-                  tags.get(f"resourceTags/user:{key}")):
+    for value in (
+        resource_tags.get(f"user_{key}"),
+        resource_tags.get(f"user:{key}"),
+        tags.get(f"resourceTags/user:{key}"),
+    ):
         if _clean(value):
             return str(value).strip()
     return "(untagged)"
@@ -129,24 +149,43 @@ def read_rows(path: Path, tag_keys: list[str]) -> list[OracleRow]:
             stripped = name[: -len(SUFFIX)] if name and name.lower().endswith(SUFFIX) else name
             billing = _billing_name(usage_type)
             found = next(
-                (ALIASES[c.lower()] for c in (_clean(product.get("model")), stripped, billing)
-                 if c and c.lower() in ALIASES),
+                (
+                    ALIASES[c.lower()]
+                    for c in (_clean(product.get("model")), stripped, billing)
+                    if c and c.lower() in ALIASES
+                ),
                 None,
             )
             agentcore = code == "AmazonBedrockAgentCore"
-            model = (found[0] if found else None) or _clean(product.get("model")) or (
-                "AgentCore (no model)" if agentcore else None) or stripped or billing or "unknown"
-            provider = (found[1] if found else None) or _clean(product.get("provider")) or (
-                "Amazon" if agentcore else None) or "unknown"
+            model = (
+                (found[0] if found else None)
+                or _clean(product.get("model"))
+                or ("AgentCore (no model)" if agentcore else None)
+                or stripped
+                or billing
+                or "unknown"
+            )
+            provider = (
+                (found[1] if found else None)
+                or _clean(product.get("provider"))
+                or ("Amazon" if agentcore else None)
+                or "unknown"
+            )
             prefix = usage_type.split("-", 1)[0] if "-" in usage_type else None
-            region = _clean(product.get("region")) or _clean(r.get("product_region_code")) or (
-                REGION_CODES.get(prefix.upper(), prefix.lower()) if prefix else None) or "unknown"
+            region = (
+                _clean(product.get("region"))
+                or _clean(r.get("product_region_code"))
+                or (REGION_CODES.get(prefix.upper(), prefix.lower()) if prefix else None)
+                or "unknown"
+            )
             kind = _kind(usage_type, code)
             amount = r.get("line_item_usage_amount") or 0.0
             factor = _factor(r.get("pricing_unit"), r.get("line_item_line_item_description"), marketplace)
             tokens = 0 if kind == "other" else int(math.copysign(math.floor(abs(amount * factor) + 0.5), amount))
             start = r.get("line_item_usage_start_date")
-            period = r.get("billing_period") or r.get("BILLING_PERIOD") or f"{r['bill_billing_period_start_date']:%Y-%m}"
+            period = (
+                r.get("billing_period") or r.get("BILLING_PERIOD") or f"{r['bill_billing_period_start_date']:%Y-%m}"
+            )
             resource_tags, tags = _map(r.get("resource_tags")), _map(r.get("tags"))
             keys = {
                 "model": model,
@@ -159,8 +198,17 @@ def read_rows(path: Path, tag_keys: list[str]) -> list[OracleRow]:
                 **{f"tag:{k}": _tag(resource_tags, tags, k) for k in tag_keys},
             }
             cost = Decimal(repr(r.get("line_item_unblended_cost") or 0.0)).quantize(TEN_PLACES, ROUND_HALF_EVEN)
-            out.append(OracleRow(str(period), r.get("line_item_line_item_type") in USAGE_TYPES, cost,
-                                 str(r.get("line_item_line_item_type")), keys, kind, tokens))
+            out.append(
+                OracleRow(
+                    str(period),
+                    r.get("line_item_line_item_type") in USAGE_TYPES,
+                    cost,
+                    str(r.get("line_item_line_item_type")),
+                    keys,
+                    kind,
+                    tokens,
+                )
+            )
     return out
 
 

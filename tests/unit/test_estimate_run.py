@@ -226,7 +226,7 @@ def test_a_failing_region_keeps_its_watermark_and_others_proceed() -> None:
 
 
 def test_a_missing_environment_variable_fails_loudly_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bedrock_cost.handlers import estimator  # noqa: PLC0415 - the handler module, for its environment model
+    from bedrock_cost.handlers import estimator
 
     # Given a function environment without ESTIMATES_BUCKET
     for name in ("STATE_TABLE", "ESTIMATES_BUCKET", "CALIBRATION_BUCKET", "ESTIMATOR_CONFIG"):

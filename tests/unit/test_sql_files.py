@@ -20,7 +20,7 @@ FRAGMENTS = {
 
 def _report_values(name: str) -> dict[str, str]:
     holes = set(re.findall(r"(?<![:\w]):([a-z_]+)", load_sql(name)))
-    return {hole: "x" for hole in holes}
+    return dict.fromkeys(holes, "x")
 
 
 @pytest.mark.parametrize("name", list_queries("views") + list_queries("reports"))

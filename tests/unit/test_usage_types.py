@@ -14,8 +14,9 @@ from tests.fixtures.reference_usage_types import REFERENCE_USAGE_TYPES
 pytestmark = pytest.mark.unit
 
 
-@pytest.mark.parametrize(("usage_type", "product_name", "kind", "tier", "scope", "region", "model"),
-                         REFERENCE_USAGE_TYPES)
+@pytest.mark.parametrize(
+    ("usage_type", "product_name", "kind", "tier", "scope", "region", "model"), REFERENCE_USAGE_TYPES
+)
 def test_python_classifier_matches_reference(usage_type, product_name, kind, tier, scope, region, model):
     # Given a usage type from the reference, When classified
     info = classify_usage_type(usage_type)
@@ -80,7 +81,7 @@ def test_sql_view_classifies_exactly_like_python(reference_engine: DuckDBEngine)
     by_type = {r[0]: r[1:] for r in rows}
     # Then every row is kept and agrees with the Python classifier
     assert len(by_type) == len(REFERENCE_USAGE_TYPES)
-    for usage_type, product_name, kind, tier, scope, region, model in REFERENCE_USAGE_TYPES:
+    for usage_type, product_name, kind, tier, scope, region, _model in REFERENCE_USAGE_TYPES:
         info = classify_usage_type(usage_type)
         resolved, known = resolve_model(info, product_name=product_name)
         sql_kind, sql_tier, sql_scope, sql_region, sql_model, sql_known, sql_tokens = by_type[usage_type]

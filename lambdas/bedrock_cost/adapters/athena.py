@@ -148,8 +148,7 @@ def _typed_row(columns: Sequence[str], types: Sequence[str], row: Sequence[Any])
     from decimal import Decimal
 
     out: dict[str, Any] = {}
-    for column, type_name, value in zip(columns, types, row, strict=True):
-        if value is not None and str(type_name).lower().startswith("decimal") and not isinstance(value, Decimal):
-            value = Decimal(str(value))
-        out[column] = value
+    for column, type_name, raw in zip(columns, types, row, strict=True):
+        is_decimal = raw is not None and str(type_name).lower().startswith("decimal")
+        out[column] = Decimal(str(raw)) if is_decimal and not isinstance(raw, Decimal) else raw
     return out

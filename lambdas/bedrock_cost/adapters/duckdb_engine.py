@@ -112,9 +112,7 @@ class DuckDBEngine:
         present = {str(row[0]).lower(): str(row[0]) for row in described}
         missing = sorted(REQUIRED_COLUMNS - set(present))
         if missing:
-            raise UserError(
-                f"--cur: {cur_path} is not a CUR 2.0 export: missing column(s) {', '.join(missing)}"
-            )
+            raise UserError(f"--cur: {cur_path} is not a CUR 2.0 export: missing column(s) {', '.join(missing)}")
         projections = []
         for column, glue_type in CUR_COLUMNS:
             duck_type = _DUCK_TYPES[glue_type]
@@ -138,7 +136,8 @@ class DuckDBEngine:
         if from_dirs:
             return sorted(from_dirs)
         rows = self._con.execute(
-            f"SELECT DISTINCT {PARTITION_COLUMN} FROM {LOCAL_DATABASE}.{LOCAL_TABLE} WHERE {PARTITION_COLUMN} IS NOT NULL"
+            f"SELECT DISTINCT {PARTITION_COLUMN} FROM {LOCAL_DATABASE}.{LOCAL_TABLE} "
+            f"WHERE {PARTITION_COLUMN} IS NOT NULL"
         ).fetchall()
         return sorted(str(r[0]) for r in rows)
 

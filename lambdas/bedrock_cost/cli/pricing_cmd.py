@@ -61,7 +61,7 @@ def load_refreshed(path: Path) -> PriceLayer:
 
 def load_calibration(cur: Path, period: str | None, tag_keys: list[str]) -> PriceLayer | None:
     """Effective unit prices from a local CUR export (DuckDB)."""
-    from bedrock_cost.adapters.duckdb_engine import DuckDBEngine  # noqa: PLC0415 - duckdb only with --cur
+    from bedrock_cost.adapters.duckdb_engine import DuckDBEngine
 
     if not cur.exists():
         raise UserError(f"--cur: {cur} does not exist (expected a CUR 2.0 export folder or a Parquet file)")

@@ -111,8 +111,8 @@ def _publish_calibration(ctx: DemoContext) -> int:
     engine = ctx.results.get("engine")
     if engine is None:
         return 0
-    from bedrock_cost.reporting import report_fragments  # noqa: PLC0415 - only with a CUR engine
-    from bedrock_cost.sql import render  # noqa: PLC0415
+    from bedrock_cost.reporting import report_fragments
+    from bedrock_cost.sql import render
 
     rows = []
     for period in (previous_period(ctx.period), ctx.period):

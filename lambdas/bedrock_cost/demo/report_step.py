@@ -56,9 +56,10 @@ def run(ctx: DemoContext) -> None:
         "by_tag": by_tag,
         "adjustments": dict(by_model.adjustments),
     }
+    apart = ", ".join(f"{k} ${usd(v, CENT)}" for k, v in sorted(by_model.adjustments.items()))
     ctx.summary.append(
         f"Billed (CUR, {ctx.period}): ${usd(by_model.total_usd, CENT)} Bedrock usage "
-        f"(credits/refunds/tax apart: {', '.join(f'{k} ${usd(v, CENT)}' for k, v in sorted(by_model.adjustments.items()))})"
+        f"(credits/refunds/tax apart: {apart})"
     )
     ctx.summary.extend(_summary("cost per model", by_model))
     first_key = ctx.config.report_tag_keys[0] if ctx.config.report_tag_keys else None

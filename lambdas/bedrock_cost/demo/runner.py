@@ -165,15 +165,8 @@ def alert_kinds(alerts_file: Path) -> dict[str, int]:
     return kinds
 
 
-def _load_step(name: str, say: Callable[[str], None]) -> ModuleType | None:
-    module_name = f"bedrock_cost.demo.{name}"
-    try:
-        return importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        say(f"  - {name}: skipped (module {module_name} is not available)")
-        return None
+def _load_step(name: str) -> ModuleType:
+    return importlib.import_module(f"bedrock_cost.demo.{name}")
 
 
 @contextlib.contextmanager
@@ -204,9 +197,7 @@ def _run_steps(ctx: DemoContext, log: TextIO, say: Callable[[str], None]) -> lis
     ctx.results["metrics_published"] = forwarder.published  # updated live, read by the dashboard step
     ran = []
     for name in STEPS:
-        module = _load_step(name, say)
-        if module is None:
-            continue
+        module = _load_step(name)
         started = time.monotonic()
         print(f"\n===== {name} =====", file=log, flush=True)
         try:

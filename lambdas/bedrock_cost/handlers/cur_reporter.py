@@ -21,8 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from bedrock_cost.adapters.alert_publisher import AlertPublisher
 from bedrock_cost.adapters.athena import AthenaEngine
 from bedrock_cost.adapters.estimate_metrics import CloudWatchEstimates
-from bedrock_cost.daily_report import DailyReport, build_daily_report
 from bedrock_cost.config import TagPolicy
+from bedrock_cost.daily_report import DailyReport, build_daily_report
 from bedrock_cost.domain.reconcile import drift_alert
 from bedrock_cost.domain.untagged_spend import untagged_spend_alert
 from bedrock_cost.observability import emit_metric, logger, metrics, tracer
@@ -104,7 +104,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     )
     try:
         report = build_daily_report(
-            engine, today, config.tag_keys, CloudWatchEstimates(boto3.client("cloudwatch")), config.tag_policy
+            engine,
+            today,
+            config.tag_keys,
+            CloudWatchEstimates(boto3.client("cloudwatch")),
+            tag_policy=config.tag_policy,
         )
     finally:
         engine.close()
@@ -112,18 +116,33 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     document = report.to_document()
     s3 = boto3.client("s3")
     body = json.dumps(document, indent=2).encode()
-    s3.put_object(Bucket=config.report_bucket, Key=f"billed/period={report.period}/as_of={today}.json", Body=body,
-                  ContentType="application/json")
-    s3.put_object(Bucket=config.report_bucket, Key=CALIBRATION_KEY,
-                  Body=json.dumps({"period": report.period, "rows": document["unit_prices"]}).encode(),
-                  ContentType="application/json")
+    s3.put_object(
+        Bucket=config.report_bucket,
+        Key=f"billed/period={report.period}/as_of={today}.json",
+        Body=body,
+        ContentType="application/json",
+    )
+    s3.put_object(
+        Bucket=config.report_bucket,
+        Key=CALIBRATION_KEY,
+        Body=json.dumps({"period": report.period, "rows": document["unit_prices"]}).encode(),
+        ContentType="application/json",
+    )
     alerts = [
         drift_alert(report.drift, config.drift_threshold_pct) if report.drift else None,
         untagged_spend_alert(report.untagged, as_of=today) if report.untagged else None,
     ]
-    publisher = AlertPublisher(boto3.client("sns"), config.alert_topic_arn, boto3.client("dynamodb"),
-                               config.state_table)
+    publisher = AlertPublisher(
+        boto3.client("sns"), config.alert_topic_arn, boto3.client("dynamodb"), config.state_table
+    )
     sent = [alert.kind for alert in alerts if alert is not None and publisher.publish(alert)]
-    logger.info("daily report written", extra={"period": report.period, "total_usd": document["total_usd"],
-                                               "drift": document["drift"], "notes": report.notes})
+    logger.info(
+        "daily report written",
+        extra={
+            "period": report.period,
+            "total_usd": document["total_usd"],
+            "drift": document["drift"],
+            "notes": report.notes,
+        },
+    )
     return {"period": report.period, "total_usd": document["total_usd"], "alerts_sent": sent}
