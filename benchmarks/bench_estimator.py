@@ -33,11 +33,9 @@ import datetime as dt
 import io
 import json
 import os
-import platform
 import sys
 import time
 from collections import Counter, defaultdict
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +64,7 @@ from bedrock_cost.config import parse_config  # noqa: E402
 from bedrock_cost.domain.estimate import METRIC_FIELDS  # noqa: E402
 from bedrock_cost.domain.estimator_run import EstimatorConfig, RegionPorts, WatermarkState  # noqa: E402
 from bedrock_cost.handlers import estimator  # noqa: E402
+from machine import machine_info  # noqa: E402
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -371,33 +370,6 @@ def bench(model_ids: int) -> dict[str, Any]:
     }
 
 
-def machine_info() -> dict[str, Any]:
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-
-    def version(name: str) -> str:
-        try:
-            return metadata.version(name)
-        except metadata.PackageNotFoundError:
-            return "n/a"
-
-    return {
-        "cpu": cpu,
-        "logical_cores": psutil.cpu_count(logical=True),
-        "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
-        "os": platform.platform(),
-        "python": platform.python_version(),
-        "boto3": version("boto3"),
-        "moto": version("moto"),
-        "aws-lambda-powertools": version("aws-lambda-powertools"),
-    }
-
-
 def markdown(result: dict[str, Any]) -> str:
     lines = [
         "# Estimator benchmark",
@@ -450,7 +422,7 @@ def main(argv: list[str] | None = None) -> int:
         "met": worst <= TARGET_GET_METRIC_DATA_CALLS,
     }
     result["generated_at"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    result["machine"] = machine_info()
+    result["machine"] = machine_info("boto3", "moto", "aws-lambda-powertools")
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "estimator.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     (RESULTS / "estimator.md").write_text(markdown(result), encoding="utf-8")

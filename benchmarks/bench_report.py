@@ -24,11 +24,9 @@ from __future__ import annotations
 
 import argparse
 import csv
-import datetime as dt
 import hashlib
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -36,11 +34,12 @@ import threading
 import time
 from dataclasses import asdict, dataclass
 from decimal import Decimal
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import psutil
+
+from machine import machine_info
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -214,36 +213,6 @@ def compare(report_csv: Path, pandas_csv: Path) -> dict[str, Any]:
     }
 
 
-def machine_info() -> dict[str, Any]:
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-
-    def version(package: str) -> str:
-        try:
-            return metadata.version(package)
-        except metadata.PackageNotFoundError:
-            return "not installed"
-
-    return {
-        "cpu": cpu,
-        "logical_cores": psutil.cpu_count(logical=True),
-        "physical_cores": psutil.cpu_count(logical=False),
-        "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
-        "os": platform.platform(),
-        "python": platform.python_version(),
-        "duckdb": version("duckdb"),
-        "pandas": version("pandas"),
-        "pyarrow": version("pyarrow"),
-        "numpy": version("numpy"),
-        "date_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    }
-
-
 def render_markdown(result: dict[str, Any]) -> str:
     machine = result["machine"]
     lines = [
@@ -306,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
         "period": args.period,
         "seed": args.seed,
         "repeat": args.repeat,
-        "machine": machine_info(),
+        "machine": machine_info("duckdb", "pandas", "pyarrow", "numpy"),
         "sizes": [],
     }
     failed = False
