@@ -55,7 +55,7 @@ def test_json_is_a_list_of_objects_with_the_same_keys(cur: Path):
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert [list(obj) for obj in data] == [["project", *TOKEN_HEADER]] * 2
-    assert [(o["project"], o["cost_usd"]) for o in data] == [("chat", "3.000000"), ("(untagged)", "16.000000")]
+    assert [(o["project"], o["cost_usd"]) for o in data] == [("(untagged)", "16.000000"), ("chat", "3.000000")]
 
 
 def test_default_period_is_the_newest_in_the_data(cur: Path):

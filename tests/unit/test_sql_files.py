@@ -15,6 +15,7 @@ pytestmark = pytest.mark.unit
 FRAGMENTS = {
     **view_fragments("bedrock_cost", "cur2", ["team", "project", "cost-center"]),
     "group_expr": "model",
+    "tag_column": '"tag_team"',
 }
 
 
