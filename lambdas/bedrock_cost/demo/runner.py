@@ -39,7 +39,14 @@ from bedrock_cost.synth.cur_generator import generate_cur, parse_period
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
-STEPS: tuple[str, ...] = ("report_step", "estimate_step", "tags_step", "alerts_step", "dashboard_step")
+STEPS: tuple[str, ...] = (
+    "report_step",
+    "estimate_step",
+    "reconcile_step",
+    "tags_step",
+    "alerts_step",
+    "dashboard_step",
+)
 """Step modules under ``bedrock_cost.demo``, run in this order."""
 DEFAULT_ROWS = 200_000
 DEFAULT_SEED = 7
