@@ -57,25 +57,26 @@ WITH src AS (
 classified AS (
   SELECT
     s.*,
+    -- Fixed-substring tests (strpos) rather than regular expressions: this runs per row.
     CASE
-      WHEN regexp_like(s.ut, 'provisionedthroughput|modelunits|reserved|customization|custommodelimport|image')
+      WHEN (strpos(s.ut, 'provisionedthroughput') > 0 OR strpos(s.ut, 'modelunits') > 0 OR strpos(s.ut, 'reserved') > 0 OR strpos(s.ut, 'customization') > 0 OR strpos(s.ut, 'custommodelimport') > 0 OR strpos(s.ut, 'image') > 0)
         THEN 'other'
       WHEN s.line_item_product_code = 'AmazonBedrockAgentCore' THEN 'other'
-      WHEN regexp_like(s.ut, 'cache-?read') THEN 'cache-read'
-      WHEN regexp_like(s.ut, 'cache-?write') THEN 'cache-write'
-      WHEN regexp_like(s.ut, 'input-?tokens?|inputtokencount') THEN 'input'
-      WHEN regexp_like(s.ut, 'output-?tokens?|outputtokencount') THEN 'output'
+      WHEN (strpos(s.ut, 'cache-read') > 0 OR strpos(s.ut, 'cacheread') > 0) THEN 'cache-read'
+      WHEN (strpos(s.ut, 'cache-write') > 0 OR strpos(s.ut, 'cachewrite') > 0) THEN 'cache-write'
+      WHEN (strpos(s.ut, 'input-token') > 0 OR strpos(s.ut, 'inputtoken') > 0) THEN 'input'
+      WHEN (strpos(s.ut, 'output-token') > 0 OR strpos(s.ut, 'outputtoken') > 0) THEN 'output'
       ELSE 'other'
     END AS usage_kind,
     CASE
-      WHEN regexp_like(s.ut, 'provisionedthroughput|modelunits|reserved') THEN 'provisioned'
-      WHEN regexp_like(s.ut, 'batch') THEN 'batch'
+      WHEN (strpos(s.ut, 'provisionedthroughput') > 0 OR strpos(s.ut, 'modelunits') > 0 OR strpos(s.ut, 'reserved') > 0) THEN 'provisioned'
+      WHEN strpos(s.ut, 'batch') > 0 THEN 'batch'
       WHEN regexp_like(s.ut, '[-_]flex([-_]|$)') THEN 'flex'
-      WHEN regexp_like(s.ut, 'priority') THEN 'priority'
-      WHEN regexp_like(s.ut, 'latency-?optimized') THEN 'latency-optimized'
+      WHEN strpos(s.ut, 'priority') > 0 THEN 'priority'
+      WHEN (strpos(s.ut, 'latency-optimized') > 0 OR strpos(s.ut, 'latencyoptimized') > 0) THEN 'latency-optimized'
       ELSE 'on-demand'
     END AS tier,
-    CASE WHEN regexp_like(s.ut, 'global') THEN 'global' ELSE 'regional' END AS scope,
+    CASE WHEN strpos(s.ut, 'global') > 0 THEN 'global' ELSE 'regional' END AS scope,
     NULLIF(regexp_extract(s.line_item_usage_type, '^([A-Za-z]+[0-9]*)-', 1), '') AS region_code,
     NULLIF(
       regexp_extract(
@@ -100,8 +101,8 @@ resolved AS (
     COALESCE(a1.provider, a2.provider, a3.provider) AS alias_provider,
     CASE
       WHEN k.unit_text IS NULL THEN CASE WHEN k.is_marketplace_shape THEN 1 ELSE 1000 END
-      WHEN regexp_like(k.unit_text, '1m|million') THEN 1000000
-      WHEN regexp_like(k.unit_text, '1k|thousand') THEN 1000
+      WHEN strpos(k.unit_text, '1m') > 0 OR strpos(k.unit_text, 'million') > 0 THEN 1000000
+      WHEN strpos(k.unit_text, '1k') > 0 OR strpos(k.unit_text, 'thousand') > 0 THEN 1000
       ELSE 1
     END AS unit_factor
   FROM classified k
