@@ -16,7 +16,7 @@ from constructs import Construct
 from bedrock_cost.config import Config
 from infra.cur_analytics import CurAnalytics
 from infra.lambda_function import BedrockCostFunction
-from infra.nag import acknowledge, acknowledge_wildcard_resources
+from infra.nag import acknowledge_wildcard_resources, resource_star_policy
 
 REPORT_RETENTION_DAYS = 400
 """Keep daily reports for a year and a month: enough to compare a month with last year's."""
@@ -84,15 +84,11 @@ class CurReporter(Construct):
         )
         state_table.grant(role, "dynamodb:PutItem", "dynamodb:DeleteItem")
         alert_topic.grant_publish(role)
-        metric_read = iam.Policy(
+        resource_star_policy(
             self,
             "MetricReadPolicy",
-            roles=[role],
-            statements=[iam.PolicyStatement(actions=["cloudwatch:GetMetricData"], resources=["*"])],
-        )
-        acknowledge(
-            metric_read,
-            "IAM5[Resource::*]",
+            role,
+            ["cloudwatch:GetMetricData"],
             "cloudwatch:GetMetricData has no resource-level permissions; the reporter reads back "
             "its own estimate metric for reconciliation.",
         )

@@ -34,7 +34,7 @@ from bedrock_cost.config import Config
 from bedrock_cost.domain.estimator_run import EstimatorConfig
 from infra.cur_analytics import CurAnalytics
 from infra.lambda_function import BedrockCostFunction
-from infra.nag import acknowledge, acknowledge_wildcard_resources
+from infra.nag import acknowledge, acknowledge_wildcard_resources, resource_star_policy
 from infra.state_table import StateTable
 
 ESTIMATOR_HANDLER: Final = "bedrock_cost.handlers.estimator.handler"
@@ -223,15 +223,11 @@ class Estimator(Construct):
 
     def _grant_price_refresh(self) -> None:
         role = self.price_refresh.role
-        price_list = iam.Policy(
+        resource_star_policy(
             self,
             "PriceListRead",
-            roles=[role],
-            statements=[iam.PolicyStatement(actions=["pricing:GetProducts"], resources=["*"])],
-        )
-        acknowledge(
-            price_list,
-            "IAM5[Resource::*]",
+            role,
+            ["pricing:GetProducts"],
             "pricing:GetProducts (AWS Price List) supports no resource-level permissions; read-only public prices.",
         )
         objects = self.bucket.arn_for_objects(f"{PRICING_PREFIX}/*")

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from aws_cdk import Acknowledgment, Stack, Validations
+from aws_cdk import aws_iam as iam
 from constructs import IConstruct
 
 PACK = "AwsSolutions"
@@ -68,3 +69,21 @@ def acknowledge_wildcard_resources(scope: IConstruct, resources: Iterable[str], 
         flat = flatten_reference(stack.resolve(resource))
         if "*" in flat:
             acknowledge(scope, f"IAM5[Resource::{flat}]", reason)
+
+
+def resource_star_policy(
+    scope: IConstruct, construct_id: str, role: iam.IRole, actions: list[str], reason: str
+) -> iam.Policy:
+    """A policy of its own for actions that support no resource-level permissions.
+
+    Keeping each such grant in a separate policy lets its ``Resource::*`` acknowledgement
+    cover exactly these actions and nothing added to the role later.
+    """
+    policy = iam.Policy(
+        scope,  # type: ignore[arg-type]
+        construct_id,
+        roles=[role],
+        statements=[iam.PolicyStatement(actions=actions, resources=["*"])],
+    )
+    acknowledge(policy, "IAM5[Resource::*]", reason)
+    return policy
