@@ -26,6 +26,25 @@ metrics = Metrics(namespace=METRICS_NAMESPACE, service="")
 tracer = Tracer(service="bedrock-cost-tracker")
 
 
+def emit_metrics(
+    values: Mapping[str, tuple[float, MetricUnit]],
+    *,
+    dimensions: Mapping[str, str] | None = None,
+    timestamp: datetime | None = None,
+) -> None:
+    """Write one EMF record holding several metrics with exactly ``dimensions`` (and
+    optionally the data's own timestamp, so re-processing a minute lands on the same
+    CloudWatch minute)."""
+    record = EphemeralMetrics(namespace=METRICS_NAMESPACE, service="")
+    for key, dim_value in (dimensions or {}).items():
+        record.add_dimension(name=key, value=dim_value[:250] or "(empty)")
+    for name, (value, unit) in values.items():
+        record.add_metric(name=name, unit=unit, value=value)
+    if timestamp is not None:
+        record.set_timestamp(timestamp)
+    record.flush_metrics()
+
+
 def emit_metric(
     name: str,
     value: float,
@@ -34,12 +53,5 @@ def emit_metric(
     unit: MetricUnit = MetricUnit.NoUnit,
     timestamp: datetime | None = None,
 ) -> None:
-    """Write one EMF record with exactly ``dimensions`` (and optionally the data's own
-    timestamp, so re-processing a minute lands on the same CloudWatch minute)."""
-    record = EphemeralMetrics(namespace=METRICS_NAMESPACE, service="")
-    for key, dim_value in (dimensions or {}).items():
-        record.add_dimension(name=key, value=dim_value[:250] or "(empty)")
-    record.add_metric(name=name, unit=unit, value=value)
-    if timestamp is not None:
-        record.set_timestamp(timestamp)
-    record.flush_metrics()
+    """One metric in one EMF record (see ``emit_metrics``)."""
+    emit_metrics({name: (value, unit)}, dimensions=dimensions, timestamp=timestamp)

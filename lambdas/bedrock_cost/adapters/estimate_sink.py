@@ -20,13 +20,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
 
 from bedrock_cost.adapters.aws_errors import translate_client_error
 from bedrock_cost.domain.estimate import METRIC_COST, MetricPoint
 from bedrock_cost.domain.pricing import decimal_text
-from bedrock_cost.observability import METRICS_NAMESPACE
+from bedrock_cost.observability import emit_metrics
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -80,15 +80,12 @@ class EmfMetricPublisher:
 
     def publish(self, points: Sequence[MetricPoint]) -> int:
         for point in points:
-            record = EphemeralMetrics(namespace=METRICS_NAMESPACE, service="")
-            for name, value in point.dimensions:
-                record.add_dimension(name=name, value=value[:250] or "(empty)")
-            for metric_name, metric_value in point.values:
-                unit = MetricUnit.NoUnit if metric_name == METRIC_COST else MetricUnit.Count
-                # The only float conversion of money in the product: CloudWatch stores doubles.
-                record.add_metric(name=metric_name, unit=unit, value=float(metric_value))
-            record.set_timestamp(point.timestamp)
-            record.flush_metrics()
+            # The only float conversion of money in the product: CloudWatch stores doubles.
+            values = {
+                name: (float(value), MetricUnit.NoUnit if name == METRIC_COST else MetricUnit.Count)
+                for name, value in point.values
+            }
+            emit_metrics(values, dimensions=dict(point.dimensions), timestamp=point.timestamp)
         return len(points)
 
 
