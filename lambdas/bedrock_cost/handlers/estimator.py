@@ -48,6 +48,7 @@ from bedrock_cost.domain.estimator_run import (
 from bedrock_cost.domain.models import ModelCatalog, load_model_catalog
 from bedrock_cost.domain.pricing import PriceCatalog
 from bedrock_cost.errors import BedrockCostError
+from bedrock_cost.handlers.wiring import LazyWiring
 from bedrock_cost.observability import logger, metrics, tracer
 
 CLIENT_CONFIG = BotoConfig(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=30)
@@ -175,20 +176,16 @@ def build_dependencies(env: EstimatorEnvironment, deadline: DeadlineBox | None =
     )
 
 
-_dependencies: Dependencies | None = None
+_wiring: LazyWiring[Dependencies] = LazyWiring(lambda: build_dependencies(load_environment()))
 
 
 def configure(dependencies: Dependencies | None) -> None:
     """Use these adapters for the next invocations (``None``: rebuild from the environment)."""
-    global _dependencies  # noqa: PLW0603 - one cached wiring per container, like boto3 clients
-    _dependencies = dependencies
+    _wiring.configure(dependencies)
 
 
 def _current_dependencies() -> Dependencies:
-    global _dependencies  # noqa: PLW0603
-    if _dependencies is None:
-        _dependencies = build_dependencies(load_environment())
-    return _dependencies
+    return _wiring.get()
 
 
 class EstimatorRunFailedError(BedrockCostError):

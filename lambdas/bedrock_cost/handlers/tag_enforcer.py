@@ -40,6 +40,7 @@ from bedrock_cost.domain.tag_policy import (
     trigger_for_event,
 )
 from bedrock_cost.errors import BedrockCostError
+from bedrock_cost.handlers.wiring import LazyWiring
 from bedrock_cost.observability import emit_metric, logger, metrics, tracer
 
 # --------------------------------------------------------------------------- environment
@@ -173,20 +174,16 @@ def build_dependencies(env: TagEnforcerEnvironment, endpoint_url: str | None = N
     )
 
 
-_dependencies: Dependencies | None = None
+_wiring: LazyWiring[Dependencies] = LazyWiring(lambda: build_dependencies(load_environment()))
 
 
 def configure(dependencies: Dependencies | None) -> None:
     """Use these adapters for the next invocations (``None``: rebuild from the environment)."""
-    global _dependencies  # noqa: PLW0603 - one cached wiring per container, like boto3 clients
-    _dependencies = dependencies
+    _wiring.configure(dependencies)
 
 
 def _current_dependencies() -> Dependencies:
-    global _dependencies  # noqa: PLW0603
-    if _dependencies is None:
-        _dependencies = build_dependencies(load_environment())
-    return _dependencies
+    return _wiring.get()
 
 
 def _triggers(event: ScheduledEvent | CloudTrailEvent, deps: Dependencies) -> tuple[list[Trigger], str, bool]:
