@@ -36,9 +36,9 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import custom_resources as cr
 from constructs import Construct, IConstruct
 
+from bedrock_cost.billing.cur_schema import CUR_COLUMNS, PARTITION_COLUMN
+from bedrock_cost.billing.views import view_names
 from bedrock_cost.config import Config
-from bedrock_cost.cur_schema import CUR_COLUMNS, PARTITION_COLUMN
-from bedrock_cost.views import view_names
 from infra.lambda_function import LOG_RETENTION, PACKAGE_DIR, QUERIES_DIR, BedrockCostFunction
 from infra.nag import acknowledge, acknowledge_wildcard_resources
 

@@ -1,6 +1,6 @@
 """The CloudWatch dashboard, from the same body the demo writes to ``dashboard.json``.
 
-The widgets are built by ``bedrock_cost.domain.dashboard`` (plain data, tested without
+The widgets are built by ``bedrock_cost.dashboards.body`` (plain data, tested without
 CDK); this construct only serialises the body, letting CDK turn the stack region and the
 names of the workgroup, database and alert topic into CloudFormation references.
 """
@@ -12,7 +12,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
 from bedrock_cost.config import Config
-from bedrock_cost.domain.dashboard import DashboardLinks, build_dashboard_body
+from bedrock_cost.dashboards.body import DashboardLinks, build_dashboard_body
 
 
 class CostDashboard(Construct):

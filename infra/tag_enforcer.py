@@ -20,7 +20,8 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from bedrock_cost.config import Config
-from bedrock_cost.domain.tag_policy import RESOURCE_TYPES, TRACKED_EVENT_NAMES
+from bedrock_cost.domain.tag_events import TRACKED_EVENT_NAMES
+from bedrock_cost.domain.tag_rules import RESOURCE_TYPES
 from infra.lambda_function import BedrockCostFunction
 from infra.nag import acknowledge, acknowledge_wildcard_resources
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bedrock_cost.views import view_names
+from bedrock_cost.billing.views import view_names
 from infra.nag import flatten_reference
 from infra.tag_enforcer import LIST_ACTIONS
 from tests.infra.synth_support import Synth

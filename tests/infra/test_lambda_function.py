@@ -174,7 +174,9 @@ def test_bundle_carries_the_package_its_data_and_only_sql_queries(bundle: Path) 
 
 def test_bundled_package_finds_its_sql_inside_the_bundle(bundle: Path) -> None:
     # When the bundled package is imported on its own (as in Lambda)
-    script = "import sys; sys.path.insert(0, sys.argv[1]); from bedrock_cost import sql; print(sql.queries_dir())"
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1]); from bedrock_cost.billing import sql; print(sql.queries_dir())"
+    )
     result = subprocess.run(
         [sys.executable, "-I", "-c", script, str(bundle)], capture_output=True, text=True, check=True, timeout=60
     )

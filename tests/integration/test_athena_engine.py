@@ -16,9 +16,9 @@ from botocore.stub import Stubber
 
 from bedrock_cost.adapters.athena import AthenaEngine, athena_literal, run_statement
 from bedrock_cost.adapters.duckdb_engine import DuckDBEngine
+from bedrock_cost.billing.reporting import build_cost_report
+from bedrock_cost.billing.sql import RenderedQuery
 from bedrock_cost.errors import QueryError, QueryTimeout
-from bedrock_cost.reporting import build_cost_report
-from bedrock_cost.sql import RenderedQuery
 from tests.fixtures.cur_builder import cur_row, write_cur
 from tests.support.athena_emulator import athena_emulator
 

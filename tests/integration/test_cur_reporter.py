@@ -12,7 +12,7 @@ import boto3
 import pytest
 
 from bedrock_cost.adapters.duckdb_engine import DuckDBEngine
-from bedrock_cost.daily_report import build_daily_report, cap_values
+from bedrock_cost.billing.daily_report import build_daily_report, cap_values
 from bedrock_cost.domain.reconcile import drift, drift_alert
 from bedrock_cost.handlers import cur_reporter
 from tests.fixtures.cur_builder import cur_row, write_cur

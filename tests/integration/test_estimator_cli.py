@@ -228,7 +228,7 @@ def test_pricing_reads_the_config_cdk_json_names(
 def test_pricing_calibrates_from_a_local_cur_export(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from bedrock_cost.synth.cur_generator import generate_cur
+    from bedrock_cost.sample_data.cur_generator import generate_cur
 
     monkeypatch.chdir(tmp_path)
     generate_cur(tmp_path / "cur", "2026-10", rows=3000, seed=11)

@@ -21,11 +21,11 @@ from bedrock_cost.config import load_config_file
 from bedrock_cost.demo import estimate_step
 from bedrock_cost.demo.context import DemoContext
 from bedrock_cost.domain.estimate import UNTAGGED, Counts
+from bedrock_cost.domain.model_catalog import load_model_catalog
 from bedrock_cost.domain.model_resolution import InMemoryProfileDirectory, resolve_model_id
-from bedrock_cost.domain.models import load_model_catalog
 from bedrock_cost.domain.pricing import TOKEN_KINDS, PriceCatalog
-from bedrock_cost.synth.cur_generator import generate_cur
-from bedrock_cost.synth.metrics_generator import UNKNOWN_MODEL_ID, GeneratedMetrics
+from bedrock_cost.sample_data.cur_generator import generate_cur
+from bedrock_cost.sample_data.metrics_generator import UNKNOWN_MODEL_ID, GeneratedMetrics
 
 pytestmark = pytest.mark.integration
 

@@ -17,7 +17,7 @@ from bedrock_cost.errors import UserError
 from bedrock_cost.reporting_html import render_html_report
 from bedrock_cost.reporting_html.data import fetch_report_data
 from bedrock_cost.reporting_html.page import ATHENA_CONSOLE
-from bedrock_cost.synth.cur_generator import generate_cur
+from bedrock_cost.sample_data.cur_generator import generate_cur
 from tests.fixtures.cur_builder import cur_row, write_cur
 
 pytestmark = pytest.mark.integration

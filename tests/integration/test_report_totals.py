@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from bedrock_cost.billing.report_format import usd
 from bedrock_cost.cli.main import main
-from bedrock_cost.report_format import usd
-from bedrock_cost.synth.cur_generator import generate_cur
+from bedrock_cost.sample_data.cur_generator import generate_cur
 from tests.support import cur_oracle
 
 pytestmark = pytest.mark.integration

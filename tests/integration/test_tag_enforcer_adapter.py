@@ -22,7 +22,8 @@ from bedrock_cost.adapters.bedrock_resources import (
     DynamoViolationStore,
     InMemoryBedrockResources,
 )
-from bedrock_cost.domain.tag_policy import TaggedResource, ViolationRecord
+from bedrock_cost.domain.tag_enforcement import ViolationRecord
+from bedrock_cost.domain.tag_rules import TaggedResource
 from bedrock_cost.errors import BedrockCostError, Throttled
 
 pytestmark = pytest.mark.integration

@@ -15,7 +15,7 @@ from bedrock_cost.config import load_config_file
 from bedrock_cost.demo import tags_step
 from bedrock_cost.demo.context import DemoContext
 from bedrock_cost.domain.alerts import Alert
-from bedrock_cost.synth.cur_generator import generate_cur
+from bedrock_cost.sample_data.cur_generator import generate_cur
 
 pytestmark = pytest.mark.integration
 

@@ -28,7 +28,7 @@ from bedrock_cost.adapters.bedrock_resources import (
 )
 from bedrock_cost.config import AllowedValues, TagPolicy
 from bedrock_cost.domain.alerts import Alert
-from bedrock_cost.domain.tag_policy import TaggedResource
+from bedrock_cost.domain.tag_rules import TaggedResource
 from bedrock_cost.errors import BedrockCostError, Throttled
 from bedrock_cost.handlers import tag_enforcer
 

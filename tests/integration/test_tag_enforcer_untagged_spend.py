@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from bedrock_cost.adapters.duckdb_engine import DuckDBEngine
+from bedrock_cost.billing.sql import RenderedQuery, quote_identifier
+from bedrock_cost.billing.untagged_spend import SpendItem, rank_untagged_spend, to_csv, untagged_spend_alert
 from bedrock_cost.config import AllowedValues, TagPolicy
-from bedrock_cost.domain.untagged_spend import SpendItem, rank_untagged_spend, to_csv, untagged_spend_alert
 from bedrock_cost.errors import ConfigError
-from bedrock_cost.sql import RenderedQuery, quote_identifier
-from bedrock_cost.synth.cur_generator import generate_cur
+from bedrock_cost.sample_data.cur_generator import generate_cur
 from tests.fixtures.cur_builder import cur_row, write_cur
 from tests.support.cur_oracle import read_rows
 

@@ -12,9 +12,9 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
+from bedrock_cost.billing.views import drop_view_statements, render_views
 from bedrock_cost.errors import QueryError, QueryTimeout, UserError
 from bedrock_cost.handlers import athena_views
-from bedrock_cost.views import drop_view_statements, render_views
 
 REGION = "us-east-1"
 WORKGROUP = "BedrockCostTracker-bedrock-cost"

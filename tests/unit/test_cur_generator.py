@@ -22,10 +22,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from bedrock_cost.cur_schema import CUR_COLUMNS, PARTITION_COLUMN
-from bedrock_cost.domain.models import load_model_catalog
+from bedrock_cost.billing.cur_schema import CUR_COLUMNS, PARTITION_COLUMN
+from bedrock_cost.domain.model_catalog import load_model_catalog
 from bedrock_cost.errors import UserError
-from bedrock_cost.synth.cur_generator import generate_cur
+from bedrock_cost.sample_data.cur_generator import generate_cur
 
 pytestmark = pytest.mark.unit
 

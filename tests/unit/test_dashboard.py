@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bedrock_cost.config import Config, load_config_file, parse_config
-from bedrock_cost.domain.dashboard import (
+from bedrock_cost.dashboards.body import (
     DashboardLinks,
     build_dashboard_body,
     day_to_date,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bedrock_cost.domain.model_catalog import load_model_catalog
 from bedrock_cost.domain.model_resolution import (
     InMemoryProfileDirectory,
     ProfileInfo,
@@ -11,7 +12,6 @@ from bedrock_cost.domain.model_resolution import (
     resolve_model_id,
     scope_of_model_arns,
 )
-from bedrock_cost.domain.models import load_model_catalog
 
 pytestmark = pytest.mark.unit
 

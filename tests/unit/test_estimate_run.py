@@ -19,8 +19,8 @@ from bedrock_cost.domain.estimator_run import (
     run_region,
     run_regions,
 )
+from bedrock_cost.domain.model_catalog import load_model_catalog
 from bedrock_cost.domain.model_resolution import InMemoryProfileDirectory
-from bedrock_cost.domain.models import load_model_catalog
 from bedrock_cost.domain.pricing import PriceCatalog, load_bundled_layer
 from bedrock_cost.errors import Throttled
 

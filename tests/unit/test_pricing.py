@@ -9,7 +9,7 @@ from importlib import resources
 import pytest
 
 from bedrock_cost.config import PriceOverride
-from bedrock_cost.domain.models import load_model_catalog
+from bedrock_cost.domain.model_catalog import load_model_catalog
 from bedrock_cost.domain.pricing import (
     TOKEN_KINDS,
     CatalogError,

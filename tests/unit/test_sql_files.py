@@ -7,8 +7,8 @@ import re
 import pytest
 from trino_query_parser import parse_statement
 
-from bedrock_cost.sql import list_queries, load_sql, render, view_fragments
-from bedrock_cost.views import render_views, view_names
+from bedrock_cost.billing.sql import list_queries, load_sql, render, view_fragments
+from bedrock_cost.billing.views import render_views, view_names
 
 pytestmark = pytest.mark.unit
 

@@ -12,21 +12,16 @@ from hypothesis import strategies as st
 
 from bedrock_cost.config import AllowedValues, TagPolicy, parse_config
 from bedrock_cost.domain.alerts import Alert
-from bedrock_cost.domain.tag_policy import (
-    CheckDeclaredTags,
-    CheckResource,
-    Ignore,
-    ScanType,
+from bedrock_cost.domain.tag_enforcement import check_resource, violation_alert
+from bedrock_cost.domain.tag_events import CheckDeclaredTags, CheckResource, Ignore, ScanType, trigger_for_event
+from bedrock_cost.domain.tag_rules import (
     TaggedResource,
     Violation,
-    check_resource,
     evaluate,
     fingerprint,
     remediation_plan,
     resource_type_of,
-    trigger_for_event,
     value_allowed,
-    violation_alert,
 )
 from bedrock_cost.errors import ConfigError
 

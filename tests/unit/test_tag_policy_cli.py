@@ -9,7 +9,7 @@ import pytest
 
 from bedrock_cost.cli import main as cli
 from bedrock_cost.config import AllowedValues, TagPolicy
-from bedrock_cost.domain.tag_policy import organizations_resource_types, organizations_tag_policy
+from bedrock_cost.domain.tag_policy_document import organizations_resource_types, organizations_tag_policy
 
 pytestmark = pytest.mark.unit
 

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from bedrock_cost.adapters.aws_errors import translate_client_error
+from bedrock_cost.billing.sql import RenderedQuery, dumps_parameters
 from bedrock_cost.errors import QueryError, QueryTimeout, Throttled
-from bedrock_cost.sql import RenderedQuery, dumps_parameters
 
 if TYPE_CHECKING:
     from mypy_boto3_athena import AthenaClient

@@ -30,12 +30,8 @@ from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
 from bedrock_cost.adapters.aws_errors import translate_client_error
-from bedrock_cost.domain.tag_policy import (
-    RESOURCE_TYPES,
-    TaggedResource,
-    ViolationRecord,
-    resource_type_of,
-)
+from bedrock_cost.domain.tag_enforcement import ViolationRecord
+from bedrock_cost.domain.tag_rules import RESOURCE_TYPES, TaggedResource, resource_type_of
 from bedrock_cost.errors import BedrockCostError, NotFound
 
 if TYPE_CHECKING:

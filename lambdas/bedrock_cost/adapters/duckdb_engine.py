@@ -18,10 +18,10 @@ from typing import Any
 import duckdb
 import sqlglot
 
-from bedrock_cost.cur_schema import CUR_COLUMNS, PARTITION_COLUMN, REQUIRED_COLUMNS
+from bedrock_cost.billing.cur_schema import CUR_COLUMNS, PARTITION_COLUMN, REQUIRED_COLUMNS
+from bedrock_cost.billing.sql import RenderedQuery
+from bedrock_cost.billing.views import render_views
 from bedrock_cost.errors import QueryError, UserError
-from bedrock_cost.sql import RenderedQuery
-from bedrock_cost.views import render_views
 
 _DUCK_TYPES = {
     "string": "VARCHAR",

@@ -26,8 +26,10 @@ from botocore.exceptions import ClientError
 
 from bedrock_cost.adapters.aws_errors import translate_client_error
 from bedrock_cost.adapters.cloudwatch_metrics import Backoff
+from bedrock_cost.billing.reporting import report_fragments
+from bedrock_cost.billing.sql import render
 from bedrock_cost.config import Pricing
-from bedrock_cost.domain.models import ModelCatalog, load_model_catalog
+from bedrock_cost.domain.model_catalog import ModelCatalog, load_model_catalog
 from bedrock_cost.domain.pricing import (
     PriceCatalog,
     PriceLayer,
@@ -42,14 +44,12 @@ from bedrock_cost.domain.pricing import (
 )
 from bedrock_cost.errors import NotFound
 from bedrock_cost.observability import logger
-from bedrock_cost.reporting import report_fragments
-from bedrock_cost.sql import render
 
 if TYPE_CHECKING:
     from mypy_boto3_pricing import PricingClient
     from mypy_boto3_s3 import S3Client
 
-    from bedrock_cost.engine import QueryEngine
+    from bedrock_cost.billing.engine import QueryEngine
 
 SERVICE_CODES = ("AmazonBedrock", "AmazonBedrockFoundationModels")
 PRICING_API_REGION = "us-east-1"

@@ -28,7 +28,7 @@ from bedrock_cost.cli.pricing_cmd import build_catalog, format_table, optional_c
 from bedrock_cost.config import Config
 from bedrock_cost.domain.estimate import CLOUDWATCH_RETENTION, Estimate, Totals, floor_minute
 from bedrock_cost.domain.estimator_run import estimate_range
-from bedrock_cost.domain.models import load_model_catalog
+from bedrock_cost.domain.model_catalog import load_model_catalog
 from bedrock_cost.domain.pricing import decimal_text
 from bedrock_cost.errors import UserError
 

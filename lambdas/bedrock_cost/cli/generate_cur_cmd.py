@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bedrock_cost.synth.cur_generator import generate_cur
+from bedrock_cost.sample_data.cur_generator import generate_cur
 
 DEFAULT_ROWS = 50_000
 DEFAULT_SEED = 42

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bedrock_cost.billing.report_format import to_csv, to_json, to_table
+from bedrock_cost.billing.reporting import build_cost_report, current_period, parse_group_by, parse_period
 from bedrock_cost.errors import UserError
-from bedrock_cost.report_format import to_csv, to_json, to_table
-from bedrock_cost.reporting import build_cost_report, current_period, parse_group_by, parse_period
 
 DEFAULT_TAG_KEYS = ("team", "project", "environment")
 

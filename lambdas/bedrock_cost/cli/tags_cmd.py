@@ -20,7 +20,8 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 from bedrock_cost.adapters.aws_errors import translate_client_error
 from bedrock_cost.adapters.bedrock_resources import CLIENT_CONFIG, BedrockResources
 from bedrock_cost.cli.tag_policy_cmd import load_cli_config
-from bedrock_cost.domain.tag_policy import RESOURCE_TYPES, ResourceOutcome, ResourceSource, check_resource
+from bedrock_cost.domain.tag_enforcement import ResourceOutcome, ResourceSource, check_resource
+from bedrock_cost.domain.tag_rules import RESOURCE_TYPES
 from bedrock_cost.errors import UserError
 
 EXIT_VIOLATIONS = 3

@@ -38,6 +38,7 @@ from botocore.exceptions import ClientError
 from bedrock_cost.adapters.alert_publisher import AlertPublisher
 from bedrock_cost.adapters.aws_errors import translate_client_error
 from bedrock_cost.adapters.burn_rate_metrics import EstimateSpendReader
+from bedrock_cost.billing.sql import quote_identifier, render, tag_column
 from bedrock_cost.config import Budget, Config
 from bedrock_cost.demo.context import DemoContext
 from bedrock_cost.demo.sns_relay import SnsRelay
@@ -50,7 +51,6 @@ from bedrock_cost.domain.forecast import (
 )
 from bedrock_cost.handlers import slack_notifier
 from bedrock_cost.handlers.burn_rate import BUDGETS_CONSOLE_URL, run_burn_rate
-from bedrock_cost.sql import quote_identifier, render, tag_column
 
 SPIKE_WINDOW = timedelta(minutes=5)
 SECRET_NAME = "bedrock-cost-tracker/slack-webhook"  # noqa: S105 - a secret name, not a secret

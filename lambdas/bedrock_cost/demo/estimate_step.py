@@ -40,7 +40,7 @@ from bedrock_cost.domain.estimator_run import EstimatorConfig, RegionPorts, Wate
 from bedrock_cost.domain.model_resolution import InMemoryProfileDirectory
 from bedrock_cost.domain.pricing import decimal_text, previous_period
 from bedrock_cost.handlers import estimator
-from bedrock_cost.synth.metrics_generator import GeneratedMetrics, generate_metrics
+from bedrock_cost.sample_data.metrics_generator import GeneratedMetrics, generate_metrics
 
 ESTIMATES_BUCKET = "bedrock-cost-estimates"
 DEMO_HOURS = 24
@@ -111,8 +111,8 @@ def _publish_calibration(ctx: DemoContext) -> int:
     engine = ctx.results.get("engine")
     if engine is None:
         return 0
-    from bedrock_cost.reporting import report_fragments
-    from bedrock_cost.sql import render
+    from bedrock_cost.billing.reporting import report_fragments
+    from bedrock_cost.billing.sql import render
 
     rows = []
     for period in (previous_period(ctx.period), ctx.period):

@@ -10,9 +10,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from bedrock_cost.adapters.duckdb_engine import DuckDBEngine
+from bedrock_cost.billing.report_format import CENT, to_csv, usd
+from bedrock_cost.billing.reporting import CostReport, build_cost_report
 from bedrock_cost.demo.context import DemoContext
-from bedrock_cost.report_format import CENT, to_csv, usd
-from bedrock_cost.reporting import CostReport, build_cost_report
 
 SUMMARY_ROWS = 6
 

@@ -34,7 +34,7 @@ from bedrock_cost.demo.context import DemoContext
 from bedrock_cost.demo.emulator import EmfForwarder, demo_environment, moto_server, patched_environment
 from bedrock_cost.demo.slack_standin import slack_standin
 from bedrock_cost.errors import BedrockCostError
-from bedrock_cost.synth.cur_generator import generate_cur, parse_period
+from bedrock_cost.sample_data.cur_generator import generate_cur, parse_period
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient

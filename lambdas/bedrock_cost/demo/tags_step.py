@@ -25,9 +25,9 @@ from bedrock_cost.adapters.bedrock_resources import (
     InMemoryBedrockResources,
 )
 from bedrock_cost.adapters.duckdb_engine import DuckDBEngine
+from bedrock_cost.billing.untagged_spend import rank_untagged_spend, to_csv, usd
 from bedrock_cost.demo.context import DemoContext
-from bedrock_cost.domain.tag_policy import RESOURCE_TYPES, TaggedResource, evaluate
-from bedrock_cost.domain.untagged_spend import rank_untagged_spend, to_csv, usd
+from bedrock_cost.domain.tag_rules import RESOURCE_TYPES, TaggedResource, evaluate
 from bedrock_cost.handlers import tag_enforcer
 
 EMULATED_TYPES = ("custom-model", "agent", "knowledge-base")

@@ -44,8 +44,8 @@ from bedrock_cost.domain.estimate import (
     minutes_between,
     price_counts,
 )
+from bedrock_cost.domain.model_catalog import ModelCatalog
 from bedrock_cost.domain.model_resolution import ProfileDirectory, ResolvedModel, resolve_model_id
-from bedrock_cost.domain.models import ModelCatalog
 from bedrock_cost.domain.pricing import PriceCatalog
 from bedrock_cost.errors import BedrockCostError
 

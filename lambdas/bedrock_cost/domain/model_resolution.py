@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from bedrock_cost.domain.models import ModelCatalog, normalise_alias
+from bedrock_cost.domain.model_catalog import ModelCatalog, normalise_alias
 from bedrock_cost.domain.pricing import Scope
 
 IdKind = Literal[

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from bedrock_cost.domain.models import ModelCatalog, load_model_catalog
+from bedrock_cost.domain.model_catalog import ModelCatalog, load_model_catalog
 
 UsageKind = Literal["input", "output", "cache-read", "cache-write", "other"]
 Tier = Literal["on-demand", "batch", "provisioned", "flex", "priority", "latency-optimized"]

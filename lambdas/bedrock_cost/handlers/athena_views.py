@@ -22,9 +22,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bedrock_cost.adapters.athena import run_statement
+from bedrock_cost.billing.views import drop_view_statements, render_views
 from bedrock_cost.errors import QueryError, QueryTimeout, UserError
 from bedrock_cost.observability import logger, metrics, tracer
-from bedrock_cost.views import drop_view_statements, render_views
 
 if TYPE_CHECKING:
     from mypy_boto3_athena import AthenaClient

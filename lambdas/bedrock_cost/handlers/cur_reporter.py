@@ -21,10 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from bedrock_cost.adapters.alert_publisher import AlertPublisher
 from bedrock_cost.adapters.athena import AthenaEngine
 from bedrock_cost.adapters.estimate_metrics import CloudWatchEstimates
+from bedrock_cost.billing.daily_report import DailyReport, build_daily_report
+from bedrock_cost.billing.untagged_spend import untagged_spend_alert
 from bedrock_cost.config import TagPolicy
-from bedrock_cost.daily_report import DailyReport, build_daily_report
 from bedrock_cost.domain.reconcile import drift_alert
-from bedrock_cost.domain.untagged_spend import untagged_spend_alert
 from bedrock_cost.observability import emit_metric, logger, metrics, tracer
 
 CALIBRATION_KEY = "calibration/unit_prices.json"

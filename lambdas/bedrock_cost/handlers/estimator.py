@@ -45,7 +45,7 @@ from bedrock_cost.domain.estimator_run import (
     WatermarkStore,
     run_regions,
 )
-from bedrock_cost.domain.models import ModelCatalog, load_model_catalog
+from bedrock_cost.domain.model_catalog import ModelCatalog, load_model_catalog
 from bedrock_cost.domain.pricing import PriceCatalog
 from bedrock_cost.errors import BedrockCostError
 from bedrock_cost.handlers.wiring import LazyWiring

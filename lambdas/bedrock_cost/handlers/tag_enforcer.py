@@ -29,16 +29,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from bedrock_cost.adapters.alert_publisher import AlertPublisher
 from bedrock_cost.adapters.bedrock_resources import CLIENT_CONFIG, BedrockResources, DynamoViolationStore
 from bedrock_cost.config import TagPolicy
-from bedrock_cost.domain.tag_policy import (
+from bedrock_cost.domain.tag_enforcement import (
     AlertSink,
     EnforcementReport,
     ResourceSource,
     TagEnforcer,
-    Trigger,
     ViolationStore,
     full_scan_triggers,
-    trigger_for_event,
 )
+from bedrock_cost.domain.tag_events import Trigger, trigger_for_event
 from bedrock_cost.errors import BedrockCostError
 from bedrock_cost.handlers.wiring import LazyWiring
 from bedrock_cost.observability import emit_metric, logger, metrics, tracer

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from bedrock_cost.billing.engine import QueryEngine
 from bedrock_cost.config import Config
-from bedrock_cost.engine import QueryEngine
 from bedrock_cost.errors import UserError
 from bedrock_cost.reporting_html.data import fetch_report_data
 from bedrock_cost.reporting_html.page import render_page

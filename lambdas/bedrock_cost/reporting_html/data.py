@@ -13,8 +13,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from bedrock_cost.engine import QueryEngine, Row
-from bedrock_cost.sql import quote_identifier, render
+from bedrock_cost.billing.engine import QueryEngine, Row
+from bedrock_cost.billing.sql import quote_identifier, render
 
 
 def money(value: Any) -> Decimal:

@@ -47,7 +47,7 @@ def queries_dir() -> Path:
     bundled = Path(str(resources.files("bedrock_cost"))) / "queries"
     if bundled.is_dir():
         return bundled
-    repo = Path(__file__).resolve().parents[2] / "queries"
+    repo = Path(__file__).resolve().parents[3] / "queries"
     if repo.is_dir():
         return repo
     raise FileNotFoundError("cannot find the queries/ folder (set BEDROCK_COST_QUERIES_DIR)")
@@ -151,7 +151,7 @@ def tag_column(key: str) -> str:
 
 def model_alias_rows() -> str:
     """``VALUES`` rows of (alias, model, provider) rendered from ``data/models.json``."""
-    from bedrock_cost.domain.models import load_model_catalog
+    from bedrock_cost.domain.model_catalog import load_model_catalog
 
     catalog = load_model_catalog()
     rows = [

@@ -12,7 +12,7 @@ import io
 import json
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from bedrock_cost.reporting import TOKEN_COLUMNS, CostReport
+from bedrock_cost.billing.reporting import TOKEN_COLUMNS, CostReport
 
 MICRO = Decimal("0.000001")
 CENT = Decimal("0.01")

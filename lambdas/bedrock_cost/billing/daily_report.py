@@ -14,13 +14,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
+from bedrock_cost.billing.engine import QueryEngine
+from bedrock_cost.billing.report_format import usd
+from bedrock_cost.billing.reporting import build_cost_report, report_fragments
+from bedrock_cost.billing.sql import render
+from bedrock_cost.billing.untagged_spend import UntaggedSpendReport, rank_untagged_spend
 from bedrock_cost.config import TagPolicy
 from bedrock_cost.domain.reconcile import Drift, drift
-from bedrock_cost.domain.untagged_spend import UntaggedSpendReport, rank_untagged_spend
-from bedrock_cost.engine import QueryEngine
-from bedrock_cost.report_format import usd
-from bedrock_cost.reporting import build_cost_report, report_fragments
-from bedrock_cost.sql import render
 
 RECONCILE_LAG_DAYS = 2
 MAX_TAG_VALUES_PER_KEY = 50

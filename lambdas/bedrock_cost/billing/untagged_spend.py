@@ -26,12 +26,12 @@ from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
+from bedrock_cost.billing.engine import QueryEngine
+from bedrock_cost.billing.sql import quote_identifier, render
 from bedrock_cost.config import TagPolicy
 from bedrock_cost.domain.alerts import Alert
-from bedrock_cost.domain.tag_policy import evaluate, policy_keys
-from bedrock_cost.engine import QueryEngine
+from bedrock_cost.domain.tag_rules import evaluate, policy_keys
 from bedrock_cost.errors import ConfigError
-from bedrock_cost.sql import quote_identifier, render
 
 MAX_POLICY_KEYS = 8
 """Tag-policy keys the by-resource query can carry (its ``:key_a`` .. ``:key_h`` slots)."""

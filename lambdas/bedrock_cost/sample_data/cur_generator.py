@@ -31,11 +31,11 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from bedrock_cost.cur_schema import CUR_COLUMNS
+from bedrock_cost.billing.cur_schema import CUR_COLUMNS
 from bedrock_cost.errors import UserError
-from bedrock_cost.synth import _cur_catalog as cat
-from bedrock_cost.synth import _cur_tags as tg
-from bedrock_cost.synth._progress import ProgressBar
+from bedrock_cost.sample_data import _cur_catalog as cat
+from bedrock_cost.sample_data import _cur_tags as tg
+from bedrock_cost.sample_data._progress import ProgressBar
 
 CHUNK_ROWS: Final = 250_000
 """Rows drawn and written at once: bounds memory, and fixes the random stream per chunk."""

@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from bedrock_cost.engine import QueryEngine
+from bedrock_cost.billing.engine import QueryEngine
+from bedrock_cost.billing.sql import USAGE_SUMS, quote_identifier, render, tag_value_sql
 from bedrock_cost.errors import UserError
-from bedrock_cost.sql import USAGE_SUMS, quote_identifier, render, tag_value_sql
 
 GROUP_EXPRESSIONS: dict[str, str] = {
     "model": "model",

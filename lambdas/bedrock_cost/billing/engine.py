@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from bedrock_cost.sql import RenderedQuery
+from bedrock_cost.billing.sql import RenderedQuery
 
 Row = dict[str, Any]
 

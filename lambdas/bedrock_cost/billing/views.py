@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bedrock_cost.sql import RenderedQuery, list_queries, render, view_fragments
+from bedrock_cost.billing.sql import RenderedQuery, list_queries, render, view_fragments
 
 
 def _view_name(query_name: str) -> str:

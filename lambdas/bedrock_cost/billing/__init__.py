@@ -1,0 +1,1 @@
+"""Billed cost from CUR 2.0: SQL rendering, views, engines' shared contract, reports."""
