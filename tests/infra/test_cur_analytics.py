@@ -11,7 +11,8 @@ from aws_cdk.assertions import Match
 
 import infra.cur_analytics as module
 from bedrock_cost.billing.cur_schema import CUR_COLUMNS
-from infra.cur_analytics import EXPORT_EXCLUDED_COLUMNS, export_query, views_fingerprint
+from infra.cur_analytics import views_fingerprint
+from infra.cur_export import EXPORT_EXCLUDED_COLUMNS, export_query
 from infra.lambda_function import QUERIES_DIR
 from tests.infra.synth_support import Synth
 

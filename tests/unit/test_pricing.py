@@ -10,6 +10,7 @@ import pytest
 
 from bedrock_cost.config import PriceOverride
 from bedrock_cost.domain.model_catalog import load_model_catalog
+from bedrock_cost.domain.price_list_products import parse_price_list_product, price_key_parts, refresh_layer
 from bedrock_cost.domain.pricing import (
     TOKEN_KINDS,
     CatalogError,
@@ -18,15 +19,12 @@ from bedrock_cost.domain.pricing import (
     PriceLayer,
     UnitPrice,
     catalog_document,
-    classify_usage_type,
     cost_usd,
     cur_layer,
     load_bundled_layer,
     override_rules,
     parse_catalog_document,
-    parse_price_list_product,
     previous_period,
-    refresh_layer,
 )
 
 pytestmark = pytest.mark.unit
@@ -352,7 +350,7 @@ def test_previous_period_wraps_the_year() -> None:
     ],
 )
 def test_usage_types_are_classified_or_skipped(usage_type: str, expected: tuple[str, str, str] | None) -> None:
-    assert classify_usage_type(usage_type) == expected
+    assert price_key_parts(usage_type) == expected
 
 
 def _product(attributes: dict[str, str], unit: str, usd: str) -> dict[str, object]:

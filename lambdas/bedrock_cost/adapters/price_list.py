@@ -1,7 +1,7 @@
 """Price sources outside the bundle: AWS Price List, the refreshed copy in S3, CUR calibration.
 
 * ``PriceListSource`` pages ``pricing:GetProducts`` for the Bedrock service codes of
-  one region and parses token prices (``domain.pricing.parse_price_list_product``).
+  one region and parses token prices (``domain.price_list_products.parse_price_list_product``).
 * ``S3CatalogStore`` keeps the refreshed catalog per region
   (``pricing/price-list/<region>.json``, the same document format as
   ``data/prices.json``).
@@ -30,6 +30,7 @@ from bedrock_cost.billing.reporting import report_fragments
 from bedrock_cost.billing.sql import render
 from bedrock_cost.config import Pricing
 from bedrock_cost.domain.model_catalog import ModelCatalog, load_model_catalog
+from bedrock_cost.domain.price_list_products import parse_price_list_product, refresh_layer
 from bedrock_cost.domain.pricing import (
     PriceCatalog,
     PriceLayer,
@@ -38,9 +39,7 @@ from bedrock_cost.domain.pricing import (
     load_bundled_layer,
     override_rules,
     parse_catalog_document,
-    parse_price_list_product,
     previous_period,
-    refresh_layer,
 )
 from bedrock_cost.errors import NotFound
 from bedrock_cost.observability import logger

@@ -18,7 +18,6 @@ loudly. A model with no price is reported as unpriced, never priced at 0.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Context, Decimal, Inexact, InvalidOperation, localcontext
@@ -43,7 +42,7 @@ TIERS: tuple[str, ...] = ("on-demand", "batch", "flex", "priority", "latency-opt
 CATALOG_FORMAT = 1
 ONE_MILLION = Decimal(1_000_000)
 
-_EXACT = Context(prec=120, traps=[Inexact, InvalidOperation])
+EXACT_CONTEXT = Context(prec=120, traps=[Inexact, InvalidOperation])
 """Decimal context for money maths: 120 digits and a trap on any rounding."""
 
 
@@ -75,7 +74,7 @@ def cost_usd(tokens: int, usd_per_million: Decimal) -> Decimal:
     """``tokens × usd_per_million / 1e6`` exactly (raises if it could not be exact)."""
     if tokens < 0:
         raise ValueError(f"token count cannot be negative: {tokens}")
-    with localcontext(_EXACT):
+    with localcontext(EXACT_CONTEXT):
         return Decimal(tokens) * usd_per_million / ONE_MILLION
 
 
@@ -83,13 +82,13 @@ def apply_discount(usd_per_million: Decimal, discount_pct: Decimal) -> Decimal:
     """List price after a negotiated discount of ``discount_pct`` percent, exactly."""
     if not Decimal(0) <= discount_pct < Decimal(100):
         raise ValueError(f"discount must be in [0, 100): {discount_pct}")
-    with localcontext(_EXACT):
+    with localcontext(EXACT_CONTEXT):
         return usd_per_million * (Decimal(100) - discount_pct) / Decimal(100)
 
 
 def money_sum(values: Iterable[Decimal]) -> Decimal:
     """Exact sum of Decimals (no float ever enters a money total)."""
-    with localcontext(_EXACT):
+    with localcontext(EXACT_CONTEXT):
         total = Decimal(0)
         for value in values:
             total += value
@@ -392,134 +391,3 @@ def previous_period(period: str) -> str:
     year, month = (int(part) for part in period.split("-"))
     year, month = (year - 1, 12) if month == 1 else (year, month - 1)
     return f"{year:04d}-{month:02d}"
-
-
-# --- AWS Price List products ------------------------------------------------------------
-
-_KIND_PATTERNS: tuple[tuple[re.Pattern[str], UsageKind], ...] = (
-    (re.compile(r"cache-?read", re.IGNORECASE), "cache-read"),
-    (re.compile(r"cache-?write", re.IGNORECASE), "cache-write"),
-    (re.compile(r"input", re.IGNORECASE), "input"),
-    (re.compile(r"output", re.IGNORECASE), "output"),
-)
-_SKIP = re.compile(
-    r"provisioned|modelunit|reserved|long-context|longcontext|customization|custommodelimport|image|"
-    r"video|audio|speech|mantle|1h(?:our)?[-_]|[-_]1h|write1h",
-    re.IGNORECASE,
-)
-_TIER_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"batch", re.IGNORECASE), "batch"),
-    (re.compile(r"flex", re.IGNORECASE), "flex"),
-    (re.compile(r"priority", re.IGNORECASE), "priority"),
-    (re.compile(r"latency-?optimi[sz]ed", re.IGNORECASE), "latency-optimized"),
-)
-_GLOBAL = re.compile(r"global", re.IGNORECASE)
-_FIRST_PARTY_NAME = re.compile(
-    r"^[A-Z0-9]+-(?P<name>.+?)-(?:cache-read-|cache-write-)?(?:input|output)-", re.IGNORECASE
-)
-_UNIT_TOKENS: dict[str, Decimal] = {
-    "1k tokens": Decimal(1_000),
-    "1m tokens": Decimal(1),
-    "1m units": Decimal(1),
-    "units": Decimal(1_000_000),
-    "tokens": Decimal(1_000_000),
-    "token": Decimal(1_000_000),
-}
-"""Multiplier turning a price per ``unit`` into a price per million tokens."""
-
-
-@dataclass(frozen=True)
-class ListPrice:
-    """One price parsed from an AWS Price List product."""
-
-    key: PriceKey
-    usd_per_million: Decimal
-    as_of: str
-    reference: str
-
-
-def classify_usage_type(usage_type: str) -> tuple[UsageKind, Scope, str] | None:
-    """(kind, scope, tier) of a token usage type, or ``None`` for anything we don't price.
-
-    Works for both shapes in the reference: ``USE1-Claude4.6Sonnet-input-tokens-batch``
-    and ``USW2-MP:USW2_InputTokenCount_Global-Units``.
-    """
-    if _SKIP.search(usage_type) or "token" not in usage_type.lower():
-        return None
-    kind = next((k for pattern, k in _KIND_PATTERNS if pattern.search(usage_type)), None)
-    if kind is None:
-        return None
-    tier = next((t for pattern, t in _TIER_PATTERNS if pattern.search(usage_type)), ON_DEMAND)
-    scope: Scope = "global" if _GLOBAL.search(usage_type) else "regional"
-    return kind, scope, tier
-
-
-def parse_price_list_product(
-    product_json: Mapping[str, Any],
-    resolve_model: Any,
-) -> list[ListPrice]:
-    """Parse one ``GetProducts`` PriceList item into zero or more token prices.
-
-    ``resolve_model(name) -> str | None`` turns a model name, billing name or Marketplace
-    product name into the catalog's readable model name. Products we cannot classify
-    (images, provisioned throughput, unknown models, non-USD, unknown units) yield
-    nothing; the caller counts them.
-    """
-    product = product_json.get("product") or {}
-    attributes: Mapping[str, Any] = product.get("attributes") or {}
-    usage_type = str(attributes.get("usagetype") or "")
-    classified = classify_usage_type(usage_type)
-    if classified is None:
-        return []
-    kind, scope, tier = classified
-    model = None
-    for candidate in (attributes.get("model"), attributes.get("servicename"), attributes.get("titleModel")):
-        if candidate:
-            model = resolve_model(str(candidate))
-            if model:
-                break
-    if model is None:
-        match = _FIRST_PARTY_NAME.match(usage_type)
-        if match:
-            model = resolve_model(match.group("name"))
-    if model is None:
-        return []
-    results: list[ListPrice] = []
-    terms = (product_json.get("terms") or {}).get("OnDemand") or {}
-    for term in terms.values():
-        as_of = str(term.get("effectiveDate") or product_json.get("publicationDate") or "")[:10]
-        for dimension in (term.get("priceDimensions") or {}).values():
-            unit = str(dimension.get("unit") or "").strip().lower()
-            usd = (dimension.get("pricePerUnit") or {}).get("USD")
-            if unit not in _UNIT_TOKENS or usd is None:
-                continue
-            try:
-                per_unit = Decimal(str(usd))
-            except InvalidOperation:
-                continue
-            if not per_unit.is_finite() or per_unit <= 0:
-                continue
-            with localcontext(_EXACT):
-                per_million = per_unit * _UNIT_TOKENS[unit]
-            results.append(
-                ListPrice(
-                    key=PriceKey(model, kind, scope, tier),
-                    usd_per_million=per_million.normalize(),
-                    as_of=as_of or "unknown",
-                    reference=f"AWS Price List {attributes.get('servicecode', '')} {usage_type}".strip(),
-                )
-            )
-    return results
-
-
-def refresh_layer(prices: Iterable[ListPrice], version: str) -> PriceLayer:
-    """Collect parsed list prices into the ``refresh`` layer (first price per key wins)."""
-    layer: dict[PriceKey, UnitPrice] = {}
-    for item in prices:
-        layer.setdefault(
-            item.key,
-            UnitPrice(
-                usd_per_million=item.usd_per_million, source="refresh", as_of=item.as_of, reference=item.reference
-            ),
-        )
-    return PriceLayer(source="refresh", version=version, prices=layer)
