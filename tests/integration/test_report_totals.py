@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bedrock_cost.billing.report_format import usd
 from bedrock_cost.cli.main import main
+from bedrock_cost.money import decimal_usd
 from bedrock_cost.sample_data.cur_generator import generate_cur
 from tests.support import cur_oracle
 
@@ -60,7 +60,7 @@ def test_report_matches_independent_totals_to_the_micro_dollar(cur_dir, oracle_r
     column = by.removeprefix("tag:").replace("-", "_")
     got = {str(r[column]): Decimal(str(r["cost_usd"])) for r in rows}
     # Then each group's cost equals the independent computation (quantised like the CSV)
-    expected = {k: Decimal(usd(v)) for k, v in cur_oracle.totals_by(oracle_rows, PERIOD, by).items()}
+    expected = {k: Decimal(decimal_usd(v)) for k, v in cur_oracle.totals_by(oracle_rows, PERIOD, by).items()}
     assert got == expected
     # And the groups add up to the same usage total whatever the key
     assert sum(got.values()) == sum(expected.values()) > 0
@@ -96,15 +96,15 @@ def test_usage_total_excludes_credits_refunds_and_tax(cur_dir, oracle_rows, tmp_
     # Then the usage total is usage only, and adjustments are listed apart
     usage_total = sum(cur_oracle.totals_by(oracle_rows, PERIOD, "model").values())
     total_line = next(line for line in text.splitlines() if line.startswith("TOTAL (usage)"))
-    assert total_line.split()[2] == usd(usage_total, Decimal("0.01"))
+    assert total_line.split()[2] == decimal_usd(usage_total, Decimal("0.01"))
     assert "Not included above (credits, refunds, tax):" in text
-    assert f"Credit: {usd(adjustments['Credit'], Decimal('0.01'))}" in text
+    assert f"Credit: {decimal_usd(adjustments['Credit'], Decimal('0.01'))}" in text
 
 
 def test_previous_period_is_reported_separately(cur_dir, oracle_rows, tmp_path):
     rows = _report(cur_dir, "model", tmp_path, period="2026-09")
     got = {str(r["model"]): Decimal(str(r["cost_usd"])) for r in rows}
-    expected = {k: Decimal(usd(v)) for k, v in cur_oracle.totals_by(oracle_rows, "2026-09", "model").items()}
+    expected = {k: Decimal(decimal_usd(v)) for k, v in cur_oracle.totals_by(oracle_rows, "2026-09", "model").items()}
     assert got == expected
     assert got != {str(r["model"]): Decimal(str(r["cost_usd"])) for r in _report(cur_dir, "model", tmp_path)}
 

@@ -15,12 +15,12 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from bedrock_cost.billing.engine import QueryEngine
-from bedrock_cost.billing.report_format import usd
 from bedrock_cost.billing.reporting import build_cost_report, report_fragments
 from bedrock_cost.billing.sql import render
 from bedrock_cost.billing.untagged_spend import UntaggedSpendReport, rank_untagged_spend
 from bedrock_cost.config import TagPolicy
 from bedrock_cost.domain.reconcile import Drift, drift
+from bedrock_cost.money import decimal_usd
 
 RECONCILE_LAG_DAYS = 2
 MAX_TAG_VALUES_PER_KEY = 50
@@ -52,10 +52,10 @@ class DailyReport:
             "clock": "billed",
             "period": self.period,
             "as_of": self.as_of.isoformat(),
-            "total_usd": usd(self.total_usd),
-            "by_model": {k: usd(v) for k, v in self.by_model.items()},
-            "by_tag": {k: {v: usd(c) for v, c in values.items()} for k, values in self.by_tag.items()},
-            "adjustments": {k: usd(v) for k, v in self.adjustments.items()},
+            "total_usd": decimal_usd(self.total_usd),
+            "by_model": {k: decimal_usd(v) for k, v in self.by_model.items()},
+            "by_tag": {k: {v: decimal_usd(c) for v, c in values.items()} for k, values in self.by_tag.items()},
+            "adjustments": {k: decimal_usd(v) for k, v in self.adjustments.items()},
             "unit_prices": [
                 {k: (f"{v:f}" if isinstance(v, Decimal) else v) for k, v in row.items()} for row in self.unit_prices
             ],
@@ -63,21 +63,21 @@ class DailyReport:
             if self.drift is None
             else {
                 "day": self.drift.day.isoformat(),
-                "estimated_usd": usd(self.drift.estimated_usd),
-                "billed_usd": usd(self.drift.billed_usd),
+                "estimated_usd": decimal_usd(self.drift.estimated_usd),
+                "billed_usd": decimal_usd(self.drift.billed_usd),
                 "pct": None if self.drift.pct is None else f"{self.drift.pct}",
             },
             "untagged": None
             if self.untagged is None
             else {
-                "untagged_usd": usd(self.untagged.untagged_cost_usd),
-                "non_compliant_usd": usd(self.untagged.non_compliant_cost_usd),
+                "untagged_usd": decimal_usd(self.untagged.untagged_cost_usd),
+                "non_compliant_usd": decimal_usd(self.untagged.non_compliant_cost_usd),
                 "top_untagged_resources": [
-                    {"resource": i.name, "cost_usd": usd(i.cost_usd), "missing": list(i.reasons)}
+                    {"resource": i.name, "cost_usd": decimal_usd(i.cost_usd), "missing": list(i.reasons)}
                     for i in self.untagged.untagged_by_resource[: self.untagged.top_n]
                 ],
                 "top_untagged_principals": [
-                    {"principal": i.name, "cost_usd": usd(i.cost_usd), "missing": list(i.reasons)}
+                    {"principal": i.name, "cost_usd": decimal_usd(i.cost_usd), "missing": list(i.reasons)}
                     for i in self.untagged.untagged_by_principal[: self.untagged.top_n]
                 ],
             },

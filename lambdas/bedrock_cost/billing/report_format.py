@@ -10,24 +10,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-from decimal import ROUND_HALF_EVEN, Decimal
 
 from bedrock_cost.billing.reporting import TOKEN_COLUMNS, CostReport
-
-MICRO = Decimal("0.000001")
-CENT = Decimal("0.01")
-
-
-def usd(value: Decimal, places: Decimal = MICRO) -> str:
-    """Money as a plain decimal string (never scientific notation, never a float)."""
-    return f"{value.quantize(places, rounding=ROUND_HALF_EVEN):f}"
+from bedrock_cost.money import CENT, decimal_usd
 
 
 def _records(report: CostReport) -> list[dict[str, str | int]]:
     return [
         {
             report.group_by.column: row.group,
-            "cost_usd": usd(row.cost_usd),
+            "cost_usd": decimal_usd(row.cost_usd),
             **{column: getattr(row, column) for column in TOKEN_COLUMNS},
         }
         for row in report.rows
@@ -49,9 +41,10 @@ def to_json(report: CostReport) -> str:
 def to_table(report: CostReport) -> str:
     header = [report.group_by.column, "cost_usd", *TOKEN_COLUMNS]
     body = [
-        [row.group, usd(row.cost_usd, CENT), *(f"{getattr(row, c):,}" for c in TOKEN_COLUMNS)] for row in report.rows
+        [row.group, decimal_usd(row.cost_usd, CENT), *(f"{getattr(row, c):,}" for c in TOKEN_COLUMNS)]
+        for row in report.rows
     ]
-    body.append(["TOTAL (usage)", usd(report.total_usd, CENT), *("" for _ in TOKEN_COLUMNS)])
+    body.append(["TOTAL (usage)", decimal_usd(report.total_usd, CENT), *("" for _ in TOKEN_COLUMNS)])
     widths = [max(len(str(x)) for x in column) for column in zip(header, *body, strict=True)]
 
     def line(cells: list[str]) -> str:
@@ -68,5 +61,5 @@ def to_table(report: CostReport) -> str:
     if report.adjustments:
         out.append("")
         out.append("Not included above (credits, refunds, tax):")
-        out.extend(f"  {kind}: {usd(amount, CENT)}" for kind, amount in sorted(report.adjustments.items()))
+        out.extend(f"  {kind}: {decimal_usd(amount, CENT)}" for kind, amount in sorted(report.adjustments.items()))
     return "\n".join(out) + "\n"

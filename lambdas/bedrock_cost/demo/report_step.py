@@ -10,9 +10,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from bedrock_cost.adapters.duckdb_engine import DuckDBEngine
-from bedrock_cost.billing.report_format import CENT, to_csv, usd
+from bedrock_cost.billing.report_format import to_csv
 from bedrock_cost.billing.reporting import CostReport, build_cost_report
 from bedrock_cost.demo.context import DemoContext
+from bedrock_cost.money import CENT, decimal_usd
 
 SUMMARY_ROWS = 6
 
@@ -24,10 +25,10 @@ def _write(ctx: DemoContext, report: CostReport, name: str) -> None:
 def _summary(title: str, report: CostReport) -> list[str]:
     lines = [f"  {title}:"]
     for row in report.rows[:SUMMARY_ROWS]:
-        lines.append(f"    {row.group:<28} ${usd(row.cost_usd, CENT):>12}")
+        lines.append(f"    {row.group:<28} ${decimal_usd(row.cost_usd, CENT):>12}")
     if len(report.rows) > SUMMARY_ROWS:
         rest = sum((r.cost_usd for r in report.rows[SUMMARY_ROWS:]), Decimal(0))
-        lines.append(f"    {f'({len(report.rows) - SUMMARY_ROWS} more)':<28} ${usd(rest, CENT):>12}")
+        lines.append(f"    {f'({len(report.rows) - SUMMARY_ROWS} more)':<28} ${decimal_usd(rest, CENT):>12}")
     return lines
 
 
@@ -46,7 +47,7 @@ def run(ctx: DemoContext) -> None:
     for by in ("account", "usage-kind", "principal", "day", "region"):
         _write(ctx, build_cost_report(engine, ctx.period, by), f"cost_by_{by.replace('-', '_')}.csv")
     adjustments = "line_item_type,cost_usd\n" + "".join(
-        f"{kind},{usd(amount)}\n" for kind, amount in sorted(by_model.adjustments.items())
+        f"{kind},{decimal_usd(amount)}\n" for kind, amount in sorted(by_model.adjustments.items())
     )
     (ctx.out_dir / "adjustments.csv").write_text(adjustments, encoding="utf-8")
     ctx.results["billed"] = {
@@ -56,9 +57,9 @@ def run(ctx: DemoContext) -> None:
         "by_tag": by_tag,
         "adjustments": dict(by_model.adjustments),
     }
-    apart = ", ".join(f"{k} ${usd(v, CENT)}" for k, v in sorted(by_model.adjustments.items()))
+    apart = ", ".join(f"{k} ${decimal_usd(v, CENT)}" for k, v in sorted(by_model.adjustments.items()))
     ctx.summary.append(
-        f"Billed (CUR, {ctx.period}): ${usd(by_model.total_usd, CENT)} Bedrock usage "
+        f"Billed (CUR, {ctx.period}): ${decimal_usd(by_model.total_usd, CENT)} Bedrock usage "
         f"(credits/refunds/tax apart: {apart})"
     )
     ctx.summary.extend(_summary("cost per model", by_model))

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation, localcontext
-from typing import Any, cast
+from typing import Any
 
 from bedrock_cost.domain.pricing import EXACT_CONTEXT, PriceKey, PriceLayer, Scope, UnitPrice, UsageKind
 from bedrock_cost.domain.usage_types import classify_usage_type
@@ -57,7 +57,7 @@ def price_key_parts(usage_type: str) -> tuple[UsageKind, Scope, str] | None:
     info = classify_usage_type(usage_type)
     if info.kind == "other" or info.tier == "provisioned":
         return None
-    return cast(UsageKind, info.kind), info.scope, info.tier
+    return info.kind, info.scope, info.tier
 
 
 def parse_price_list_product(

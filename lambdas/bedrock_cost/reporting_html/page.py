@@ -14,6 +14,7 @@ from decimal import Decimal
 from html import escape
 
 from bedrock_cost.config import Config
+from bedrock_cost.money import DOLLAR, display_usd
 from bedrock_cost.reporting_html import svg
 from bedrock_cost.reporting_html.data import ReportData
 
@@ -131,13 +132,13 @@ def _header(data: ReportData, config: Config | None, generated_at: datetime) -> 
         if s.latest_usage
         else "<strong>no Bedrock usage in this period</strong>"
     )
-    cards = [_card("Billed usage cost", svg.usd(s.cost))]
+    cards = [_card("Billed usage cost", display_usd(s.cost))]
     if data.previous.cost:
         change = (s.cost - data.previous.cost) / data.previous.cost * 100
         cards[0] = _card(
             "Billed usage cost",
-            svg.usd(s.cost),
-            f"{change:+.1f} % vs {escape(data.previous_period)} ({escape(svg.usd(data.previous.cost))})",
+            display_usd(s.cost),
+            f"{change:+.1f} % vs {escape(data.previous_period)} ({escape(display_usd(data.previous.cost))})",
         )
     cards.append(_card("Tokens", _tokens(s.tokens), f"{s.line_items:,} line items"))
     total_budget = config.budgets.total if config else None
@@ -148,7 +149,7 @@ def _header(data: ReportData, config: Config | None, generated_at: datetime) -> 
             _card(
                 "Monthly budget used",
                 f"{used:.0f} %",
-                f"of {escape(svg.usd(total_budget.monthly_usd, cents=False))}",
+                f"of {escape(display_usd(total_budget.monthly_usd, DOLLAR))}",
                 klass,
             )
         )
@@ -156,11 +157,13 @@ def _header(data: ReportData, config: Config | None, generated_at: datetime) -> 
     cards.append(
         _card(
             "Credits, refunds, tax",
-            svg.usd(adjustments),
+            display_usd(adjustments),
             "reported apart; not in usage cost",
         )
     )
-    cards.append(_card("Untagged spend", svg.usd(data.untagged_total), f"{_pct(data.untagged_total, s.cost)} of usage"))
+    cards.append(
+        _card("Untagged spend", display_usd(data.untagged_total), f"{_pct(data.untagged_total, s.cost)} of usage")
+    )
     return (
         f"<header><h1>Amazon Bedrock cost: {escape(_period_title(data.period))}</h1>"
         f'<div class="sub">Billing period <strong id="period">{escape(data.period)}</strong> · billed usage from '
@@ -176,12 +179,12 @@ def _unknown_models(data: ReportData) -> str:
     total = sum((u.cost for u in data.unknown_models), Decimal(0))
     rows = [
         f'<tr><td>{escape(u.model)}</td><td class="id">{escape(u.usage_type)}</td>'
-        f"{_num_cell(_tokens(u.tokens), u.tokens)}{_num_cell(svg.usd(u.cost), u.cost)}</tr>"
+        f"{_num_cell(_tokens(u.tokens), u.tokens)}{_num_cell(display_usd(u.cost), u.cost)}</tr>"
         for u in data.unknown_models
     ]
     return (
         '<section class="alert" id="unknown-models"><strong>Unpriced models:</strong> '
-        f"{escape(svg.usd(total))} of token usage comes from models the price catalog does not know. "
+        f"{escape(display_usd(total))} of token usage comes from models the price catalog does not know. "
         "The bill is right, but the near-real-time estimate cannot price these tokens until the model is added "
         "to the catalog (or a price override is configured)."
         + _table([("Model", False), ("Usage type", False), ("Tokens", True), ("Billed", True)], rows, sortable=False)
@@ -265,8 +268,8 @@ def _usage_kinds(data: ReportData) -> str:
         per_million = k.cost * 1_000_000 / k.tokens if k.tokens else None
         rows.append(
             f"<tr><td>{escape(k.kind)}</td>{_num_cell(_tokens(k.tokens) if k.tokens else '-', k.tokens)}"
-            f"{_num_cell(svg.usd(k.cost), k.cost)}{_num_cell(_pct(k.cost, total), k.cost)}"
-            f"{_num_cell(svg.usd(per_million) if per_million is not None else '-', per_million or 0)}</tr>"
+            f"{_num_cell(display_usd(k.cost), k.cost)}{_num_cell(_pct(k.cost, total), k.cost)}"
+            f"{_num_cell(display_usd(per_million) if per_million is not None else '-', per_million or 0)}</tr>"
         )
     return (
         '<section id="usage-kinds"><h2>Usage-kind split</h2>'
@@ -295,13 +298,13 @@ def _untagged(data: ReportData, config: Config | None) -> str:
         rows.append(
             f'<tr><td class="num" data-sort="{rank}">{rank}</td><td class="id">{escape(u.resource_id)}</td>'
             f'<td class="id">{escape(u.principal)}</td><td>{escape(u.model)}</td><td>{escape(u.missing_keys)}</td>'
-            f"{_num_cell(svg.usd(u.cost), u.cost)}"
+            f"{_num_cell(display_usd(u.cost), u.cost)}"
             f'<td data-sort="{u.cost}"><span class="meter" style="width:{width}px"></span> '
             f"{escape(_pct(u.cost, data.untagged_total))}</td></tr>"
         )
     return (
         '<section id="untagged"><h2>Untagged spend, largest first</h2>'
-        f'<p class="note">{escape(svg.usd(data.untagged_total))} of usage in {data.untagged_groups:,} '
+        f'<p class="note">{escape(display_usd(data.untagged_total))} of usage in {data.untagged_groups:,} '
         f"resource/principal/model groups lacks at least one of: {escape(keys)}. The top {len(data.untagged)} "
         "are listed; tag these first.</p>"
         + _table(
@@ -326,7 +329,7 @@ def _unit_prices(data: ReportData) -> str:
     rows = [
         f"<tr><td>{escape(p.provider)}</td><td>{escape(p.model)}</td><td>{escape(p.kind)}</td>"
         f"<td>{escape(p.scope)}</td><td>{escape(p.tier)}</td>{_num_cell(_tokens(p.tokens), p.tokens)}"
-        f"{_num_cell(svg.usd(p.cost), p.cost)}{_num_cell(f'${p.usd_per_million:,.4f}', p.usd_per_million)}</tr>"
+        f"{_num_cell(display_usd(p.cost), p.cost)}{_num_cell(f'${p.usd_per_million:,.4f}', p.usd_per_million)}</tr>"
         for p in data.unit_prices
     ]
     return (
@@ -353,7 +356,7 @@ def _unit_prices(data: ReportData) -> str:
 def _adjustments(data: ReportData) -> str:
     if not data.adjustments:
         return ""
-    rows = [f"<tr><td>{escape(kind)}</td>{_num_cell(svg.usd(cost), cost)}</tr>" for kind, cost in data.adjustments]
+    rows = [f"<tr><td>{escape(kind)}</td>{_num_cell(display_usd(cost), cost)}</tr>" for kind, cost in data.adjustments]
     return (
         '<section id="adjustments"><h2>Credits, refunds and tax</h2>'
         '<p class="note">Bedrock line items that are not usage. Never mixed into the usage figures above.</p>'

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
 
+from bedrock_cost.money import DOLLAR, display_usd
+
 PALETTE = (
     "#1f77b4",
     "#ff7f0e",
@@ -29,12 +31,6 @@ OVER_COLOR = "#d62728"
 NEAR_COLOR = "#ff7f0e"
 OK_COLOR = "#2ca02c"
 AXIS_COLOR = "#5f6368"
-
-
-def usd(value: Decimal, cents: bool = True) -> str:
-    """``$1,234.57`` (or ``-$12.00``): money rounded for display only."""
-    sign = "-" if value < 0 else ""
-    return f"{sign}${abs(value):,.2f}" if cents else f"{sign}${abs(value):,.0f}"
 
 
 def nice_ceiling(value: float) -> float:
@@ -87,7 +83,7 @@ def stacked_columns(
         value = y_max * i / 4
         y = top + plot_h - plot_h * i / 4
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" class="grid"/>')
-        parts.append(_text(left - 6, y + 4, usd(Decimal(str(value)), cents=False), anchor="end", cls="axis"))
+        parts.append(_text(left - 6, y + 4, display_usd(Decimal(str(value)), DOLLAR), anchor="end", cls="axis"))
     n = max(len(categories), 1)
     slot = plot_w / n
     bar_w = max(slot * 0.75, 1.0)
@@ -101,7 +97,7 @@ def stacked_columns(
                 continue
             h = plot_h * value / y_max
             y = top + plot_h - plot_h * base / y_max - h
-            tooltip = f"{category} · {s.name}: {usd(s.values[i])}"
+            tooltip = f"{category} · {s.name}: {display_usd(s.values[i])}"
             parts.append(
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" fill="{s.color}">'
                 f"<title>{escape(tooltip)}</title></rect>"
@@ -114,7 +110,7 @@ def stacked_columns(
         y = top + plot_h - plot_h * float(line_value) / y_max
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" class="budget"/>')
         parts.append(
-            _text(left + plot_w - 4, y - 4, f"{label} {usd(line_value, cents=False)}", anchor="end", cls="budget")
+            _text(left + plot_w - 4, y - 4, f"{label} {display_usd(line_value, DOLLAR)}", anchor="end", cls="budget")
         )
     parts.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" class="axisline"/>')
     parts += _legend(series, left, height - 20, width - left)
@@ -175,10 +171,10 @@ def horizontal_bars(bars: Sequence[Bar], *, title: str, width: int = 960) -> str
         label = bar.label if len(bar.label) <= 28 else bar.label[:27] + "…"
         parts.append(_text(left - 8, y + 17, label, anchor="end", cls="legend"))
         w = plot_w * max(float(bar.value), 0.0) / x_max
-        note = usd(bar.value)
+        note = display_usd(bar.value)
         if bar.budget is not None:
             pct = bar.value / bar.budget * 100 if bar.budget else Decimal(0)
-            note += f" of {usd(bar.budget, cents=False)} ({pct:.0f} %)"
+            note += f" of {display_usd(bar.budget, DOLLAR)} ({pct:.0f} %)"
         parts.append(
             f'<rect x="{left}" y="{y + 4}" width="{w:.1f}" height="{row_h - 8}" fill="{bar_color(bar, i)}">'
             f"<title>{escape(bar.label)}: {escape(note)}</title></rect>"
@@ -207,7 +203,7 @@ def share_bar(parts_in: Sequence[tuple[str, Decimal, str]], *, title: str, width
         w = width * float(share)
         parts.append(
             f'<rect x="{x:.1f}" y="4" width="{w:.1f}" height="36" fill="{color}">'
-            f"<title>{escape(label)}: {escape(usd(value))} ({share * 100:.1f} %)</title></rect>"
+            f"<title>{escape(label)}: {escape(display_usd(value))} ({share * 100:.1f} %)</title></rect>"
         )
         if w > 70:
             parts.append(_text(x + w / 2, 27, f"{label} {share * 100:.0f} %", anchor="middle", cls="inbar"))
