@@ -1,4 +1,5 @@
--- Credits, refunds and tax of one billing period, reported apart from usage.
+-- Credits, refunds and tax of one billing period, reported apart from usage (the cost
+-- report, the daily CUR reporter and the HTML report).
 SELECT line_item_type, SUM(cost_usd) AS cost_usd
 FROM {{database}}.bedrock_adjustments
 WHERE billing_period = :period

@@ -86,3 +86,40 @@ def test_tag_keys_that_need_escaping_are_refused():
 def test_colliding_tag_columns_are_refused():
     with pytest.raises(ValueError, match="collide"):
         view_fragments("db", "cur2", ["cost-center", "cost_center"])
+
+
+def _query_dir(tmp_path, monkeypatch, text: str) -> str:
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "probe.sql").write_text(text, encoding="utf-8")
+    monkeypatch.setenv("BEDROCK_COST_QUERIES_DIR", str(tmp_path))
+    return "reports/probe"
+
+
+def test_a_fragment_around_a_value_hole_keeps_the_value_a_parameter():
+    # Given the by-resource query, whose eight tag slots share one fragment
+    values = {"period": "2026-10", **{f"key_{c}": f"k{c}' OR '1'='1" for c in "abcdefgh"}}
+    # When rendered
+    rendered = render("reports/untagged_by_resource", FRAGMENTS, values)
+    # Then every slot carries the shared expression, and the keys travel only as parameters
+    assert "tag_value(:key_" not in rendered.sql
+    assert rendered.sql.count("CONCAT('user_', ?)") == 8
+    assert "OR '1'='1" not in rendered.sql
+    assert rendered.sql.count("?") == len(rendered.parameters) == 1 + 8 * 3
+    assert rendered.parameters[:3] == ("ka' OR '1'='1",) * 3
+    assert rendered.parameters[-1] == "2026-10"
+
+
+@pytest.mark.parametrize(
+    ("text", "error", "message"),
+    [
+        ("SELECT {{nope(:period)}}", KeyError, "nope"),
+        ("SELECT {{tag_value}}", ValueError, "needs a value hole"),
+        ("SELECT {{database(:period)}}", ValueError, "takes no argument"),
+        ("SELECT {{tag_value(k.tag_key)}}", ValueError, "malformed placeholder"),
+        ("SELECT {{tag_value(:period) || 'x'}}", ValueError, "malformed placeholder"),
+    ],
+)
+def test_a_placeholder_used_wrongly_fails_instead_of_reaching_athena(tmp_path, monkeypatch, text, error, message):
+    name = _query_dir(tmp_path, monkeypatch, text)
+    with pytest.raises(error, match=message):
+        render(name, FRAGMENTS, {"period": "2026-10"})

@@ -5,6 +5,9 @@ Two kinds of holes, never mixed:
 * ``{{name}}`` takes an *identifier or fragment* that the code chose from an allow-list
   (database, table, a grouping expression, the configured tag keys). Rendering fails on
   a placeholder nobody filled, so a typo never reaches Athena.
+* ``{{name(:value)}}`` takes a fragment built around a value hole: one expression written
+  once in Python and used several times in a file (a tag's value for the key in ``:key_a``).
+  The argument can only be a ``:name`` hole, so the value still travels as a parameter.
 * ``:name`` takes a *value* (billing period, tag key). It becomes a positional ``?`` and
   the value travels as a query parameter, never as text pasted into the SQL.
 """
@@ -14,17 +17,20 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-_IDENT_HOLE = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
+_IDENT_HOLE = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*(?:\(\s*(:[a-z_][a-z0-9_]*)\s*\)\s*)?\}\}")
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,254}$")
 _SAFE_LITERAL = re.compile(r"^[A-Za-z0-9 _.:/=+\-@()]{0,256}$")
 
 QUERIES_DIR_ENV = "BEDROCK_COST_QUERIES_DIR"
+
+Fragment = str | Callable[[str], str]
+"""What fills a ``{{…}}``: fixed text, or a function of the ``:value`` hole it is given."""
 
 
 @dataclass(frozen=True)
@@ -126,7 +132,7 @@ def _replace_value_holes(sql: str, values: Mapping[str, str]) -> tuple[str, tupl
 
 def render(
     name: str,
-    fragments: Mapping[str, str] | None = None,
+    fragments: Mapping[str, Fragment] | None = None,
     values: Mapping[str, str] | None = None,
 ) -> RenderedQuery:
     """Load ``queries/<name>.sql`` and fill its holes; fail on any hole left unfilled."""
@@ -134,12 +140,22 @@ def render(
     fragments = fragments or {}
 
     def fill(match: re.Match[str]) -> str:
-        key = match.group(1)
+        key, argument = match.group(1), match.group(2)
         if key not in fragments:
             raise KeyError(f"{name}.sql: placeholder {{{{{key}}}}} has no value")
-        return fragments[key]
+        fragment = fragments[key]
+        if isinstance(fragment, str):
+            if argument is not None:
+                raise ValueError(f"{name}.sql: placeholder {{{{{key}}}}} takes no argument")
+            return fragment
+        if argument is None:
+            raise ValueError(f"{name}.sql: placeholder {{{{{key}}}}} needs a value hole, e.g. {{{{{key}(:name)}}}}")
+        return fragment(argument)
 
     sql = _IDENT_HOLE.sub(fill, text)
+    if "{{" in sql:
+        bad = sql[sql.index("{{") :].split("}}", 1)[0]
+        raise ValueError(f"{name}.sql: malformed placeholder {bad}}}}}")
     sql, params = _replace_value_holes(sql, values or {})
     return RenderedQuery(name=name, sql=sql.strip().rstrip(";"), parameters=params)
 
@@ -171,7 +187,7 @@ USAGE_SUMS = (
 """The money and token sums every aggregate view and report shares."""
 
 
-def view_fragments(database: str, table: str, tag_keys: Sequence[str]) -> dict[str, str]:
+def view_fragments(database: str, table: str, tag_keys: Sequence[str]) -> dict[str, Fragment]:
     """Every ``{{…}}`` a view or report may use, built from validated config."""
     columns = [tag_column(k) for k in tag_keys]
     if len(set(columns)) != len(columns):
@@ -190,6 +206,7 @@ def view_fragments(database: str, table: str, tag_keys: Sequence[str]) -> dict[s
         "usage_sums": USAGE_SUMS,
         "tag_columns": "".join(f"{expr},\n  " for expr in tag_value_exprs),
         "tag_value_of_k": tag_value_sql("k.tag_key"),
+        "tag_value": tag_value_sql,
         "tag_keys_array": "ARRAY[" + ", ".join(string_literal(k) for k in tag_keys) + "]"
         if tag_keys
         else "CAST(ARRAY[] AS ARRAY(VARCHAR))",

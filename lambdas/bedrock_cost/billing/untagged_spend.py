@@ -27,7 +27,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from bedrock_cost.billing.engine import QueryEngine
-from bedrock_cost.billing.sql import quote_identifier, render
+from bedrock_cost.billing.sql import Fragment, quote_identifier, render, tag_value_sql
 from bedrock_cost.config import TagPolicy
 from bedrock_cost.domain.alerts import Alert
 from bedrock_cost.domain.tag_rules import evaluate, policy_keys
@@ -37,6 +37,8 @@ MAX_POLICY_KEYS = 8
 """Tag-policy keys the by-resource query can carry (its ``:key_a`` .. ``:key_h`` slots)."""
 _KEY_PARAMS = tuple(f"key_{string.ascii_lowercase[i]}" for i in range(MAX_POLICY_KEYS))
 CENT = Decimal("0.01")
+ALL_ROWS = "0"
+"""``:top`` of ``untagged_spend_rows`` that keeps every row."""
 
 
 @dataclass(frozen=True)
@@ -108,11 +110,11 @@ def rank_untagged_spend(engine: QueryEngine, period: str, policy: TagPolicy, top
         raise ConfigError(
             f"tag_policy: {len(keys)} keys; the untagged-spend ranking evaluates at most {MAX_POLICY_KEYS}"
         )
-    fragments = {"database": quote_identifier(engine.database)}
+    fragments: dict[str, Fragment] = {"database": quote_identifier(engine.database), "tag_value": tag_value_sql}
 
     untagged_resource, untagged_principal = _Accumulator(), _Accumulator()
     untagged_total = Decimal(0)
-    for row in engine.query(render("reports/untagged_spend_rows", fragments, {"period": period})):
+    for row in engine.query(render("reports/untagged_spend_rows", fragments, {"period": period, "top": ALL_ROWS})):
         cost = _decimal(row["cost_usd"])
         missing = [k for k in str(row["missing_tag_keys"] or "").split(",") if k]
         untagged_total += cost

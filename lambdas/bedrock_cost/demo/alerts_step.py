@@ -236,8 +236,10 @@ def _billed_daily(ctx: DemoContext, targets: Sequence[BudgetTarget]) -> dict[str
     engine = ctx.results["engine"]
     database = {"database": quote_identifier(engine.database)}
     series: dict[str, dict[date, Decimal]] = {}
-    rows = engine.query(render("reports/alerts_daily_total", database, {"period": ctx.period}))
-    series["total"] = {_as_date(r["usage_date"]): Decimal(r["cost_usd"]) for r in rows}
+    total = series.setdefault("total", {})
+    for row in engine.query(render("reports/cost_by_day_model", database, {"period": ctx.period})):
+        day = _as_date(row["usage_date"])
+        total[day] = total.get(day, Decimal(0)) + Decimal(row["cost_usd"])
     for key in sorted({t.tag_key for t in targets if t.tag_key is not None}):
         fragments = {**database, "tag_column": quote_identifier(tag_column(key))}
         for row in engine.query(render("reports/alerts_daily_by_tag", fragments, {"period": ctx.period})):

@@ -1,7 +1,9 @@
 """Everything the HTML report shows, fetched through ``QueryEngine`` from the views.
 
-One SQL file per figure (``queries/reports/html_*.sql``), each filtered on the billing
-period; the same statements run on DuckDB locally and on Athena in the account. Rows are
+One SQL file per figure in ``queries/reports/`` (``html_*.sql`` for the figures only this
+page shows; the daily chart, unit prices, untagged ranking and adjustments share their
+statement with the reports that need the same rows), each filtered on the billing period;
+the same statements run on DuckDB locally and on Athena in the account. Rows are
 turned into small typed records here so the page code never sees engine types: money
 becomes ``Decimal`` whatever the driver returned, dates become ISO strings.
 """
@@ -15,6 +17,9 @@ from typing import Any
 
 from bedrock_cost.billing.engine import QueryEngine, Row
 from bedrock_cost.billing.sql import quote_identifier, render
+
+UNTAGGED_SHOWN = 20
+"""Untagged spenders the page ranks (the totals still cover every untagged group)."""
 
 
 def money(value: Any) -> Decimal:
@@ -128,8 +133,8 @@ def previous_period(period: str) -> str:
     return f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"
 
 
-def _run(engine: QueryEngine, name: str, period: str) -> list[Row]:
-    query = render(f"reports/{name}", {"database": quote_identifier(engine.database)}, {"period": period})
+def _run(engine: QueryEngine, name: str, period: str, **values: str) -> list[Row]:
+    query = render(f"reports/{name}", {"database": quote_identifier(engine.database)}, {**values, "period": period})
     return engine.query(query)
 
 
@@ -145,9 +150,9 @@ def _summary(engine: QueryEngine, period: str) -> Summary:
 
 
 def fetch_report_data(engine: QueryEngine, period: str) -> ReportData:
-    """Run every ``html_*`` statement for ``period`` (and the previous period's totals)."""
+    """Run every statement the page needs for ``period`` (and the previous period's totals)."""
     prior = previous_period(period)
-    untagged_rows = _run(engine, "html_untagged_spend", period)
+    untagged_rows = _run(engine, "untagged_spend_rows", period, top=str(UNTAGGED_SHOWN))
     return ReportData(
         period=period,
         previous_period=prior,
@@ -157,7 +162,7 @@ def fetch_report_data(engine: QueryEngine, period: str) -> ReportData:
         previous=_summary(engine, prior),
         daily=[
             DayModelCost(iso_day(r["usage_date"]), str(r["model"]), money(r["cost_usd"]))
-            for r in _run(engine, "html_cost_by_day_model", period)
+            for r in _run(engine, "cost_by_day_model", period)
         ],
         tags=[
             TagCost(str(r["tag_key"]), str(r["tag_value"]), money(r["cost_usd"]))
@@ -190,11 +195,9 @@ def fetch_report_data(engine: QueryEngine, period: str) -> ReportData:
                 money(r["cost_usd"]),
                 money(r["usd_per_million"]),
             )
-            for r in _run(engine, "html_unit_prices", period)
+            for r in _run(engine, "unit_prices", period)
         ],
-        adjustments=[
-            (str(r["line_item_type"]), money(r["cost_usd"])) for r in _run(engine, "html_adjustments", period)
-        ],
+        adjustments=[(str(r["line_item_type"]), money(r["cost_usd"])) for r in _run(engine, "adjustments", period)],
         unknown_models=[
             UnknownModel(str(r["model"]), str(r["usage_type"]), money(r["cost_usd"]), count(r["tokens"]))
             for r in _run(engine, "html_unknown_models", period)
