@@ -32,11 +32,11 @@ from bedrock_cost.config import TagPolicy
 from bedrock_cost.domain.alerts import Alert
 from bedrock_cost.domain.tag_rules import evaluate, policy_keys
 from bedrock_cost.errors import ConfigError
+from bedrock_cost.money import display_usd, round_money
 
 MAX_POLICY_KEYS = 8
 """Tag-policy keys the by-resource query can carry (its ``:key_a`` .. ``:key_h`` slots)."""
 _KEY_PARAMS = tuple(f"key_{string.ascii_lowercase[i]}" for i in range(MAX_POLICY_KEYS))
-CENT = Decimal("0.01")
 ALL_ROWS = "0"
 """``:top`` of ``untagged_spend_rows`` that keeps every row."""
 
@@ -150,11 +150,6 @@ def rank_untagged_spend(engine: QueryEngine, period: str, policy: TagPolicy, top
     )
 
 
-def usd(amount: Decimal) -> str:
-    """Money for people: ``$1,234.57`` (banker's rounding to the cent)."""
-    return f"${amount.quantize(CENT, ROUND_HALF_EVEN):,.2f}"
-
-
 def untagged_spend_alert(report: UntaggedSpendReport, as_of: date) -> Alert | None:
     """The ``untagged_spend`` alert quoting the top items, or ``None`` when all spend is tagged.
 
@@ -166,19 +161,21 @@ def untagged_spend_alert(report: UntaggedSpendReport, as_of: date) -> Alert | No
     for (category, dimension), items in report.rankings().items():
         for item in items[: report.top_n]:
             why = f" ({'; '.join(item.reasons)})" if item.reasons else ""
-            details.append(f"{category.replace('_', '-')} by {dimension}: {item.name}: {usd(item.cost_usd)}{why}")
+            details.append(
+                f"{category.replace('_', '-')} by {dimension}: {item.name}: {display_usd(item.cost_usd)}{why}"
+            )
     worst = max(report.untagged_cost_usd, report.non_compliant_cost_usd)
     return Alert(
         kind="untagged_spend",
         dedupe_key=f"untagged_spend:{report.period}:{as_of.isoformat()}",
-        title=f"{usd(worst)} of Bedrock spend in {report.period} is untagged or breaks the tag policy",
+        title=f"{display_usd(worst)} of Bedrock spend in {report.period} is untagged or breaks the tag policy",
         severity="warning",
         period=report.period,
         figures={
-            "usage_usd": str(report.usage_cost_usd.quantize(CENT, ROUND_HALF_EVEN)),
-            "untagged_usd": str(report.untagged_cost_usd.quantize(CENT, ROUND_HALF_EVEN)),
+            "usage_usd": str(round_money(report.usage_cost_usd)),
+            "untagged_usd": str(round_money(report.untagged_cost_usd)),
             "untagged_pct": str(report.share_pct(report.untagged_cost_usd)),
-            "non_compliant_usd": str(report.non_compliant_cost_usd.quantize(CENT, ROUND_HALF_EVEN)),
+            "non_compliant_usd": str(round_money(report.non_compliant_cost_usd)),
             "non_compliant_pct": str(report.share_pct(report.non_compliant_cost_usd)),
         },
         subject={"period": report.period, "engine": report.engine},
@@ -202,7 +199,7 @@ def to_csv(report: UntaggedSpendReport) -> str:
                     dimension,
                     rank,
                     item.name,
-                    str(item.cost_usd.quantize(CENT, ROUND_HALF_EVEN)),
+                    str(round_money(item.cost_usd)),
                     str(report.share_pct(item.cost_usd)),
                     "; ".join(item.reasons),
                 )

@@ -25,10 +25,11 @@ from bedrock_cost.adapters.bedrock_resources import (
     InMemoryBedrockResources,
 )
 from bedrock_cost.adapters.duckdb_engine import DuckDBEngine
-from bedrock_cost.billing.untagged_spend import rank_untagged_spend, to_csv, usd
+from bedrock_cost.billing.untagged_spend import rank_untagged_spend, to_csv
 from bedrock_cost.demo.context import DemoContext
 from bedrock_cost.domain.tag_rules import RESOURCE_TYPES, TaggedResource, evaluate
 from bedrock_cost.handlers import tag_enforcer
+from bedrock_cost.money import display_usd
 
 EMULATED_TYPES = ("custom-model", "agent", "knowledge-base")
 """Types the emulator's Bedrock APIs serve with tags; the rest are registered in memory."""
@@ -101,7 +102,7 @@ def run(ctx: DemoContext) -> None:
         "detail": {},
     }
     try:
-        summary = tag_enforcer.lambda_handler(event, _Context())
+        summary = tag_enforcer.handler(event, _Context())
     finally:
         tag_enforcer.configure(None)
     ctx.results["tags"] = summary
@@ -119,9 +120,9 @@ def run(ctx: DemoContext) -> None:
     (ctx.out_dir / "untagged_spend.csv").write_text(to_csv(report), encoding="utf-8")
     ctx.results["untagged_spend"] = report
     ctx.summary.append(
-        f"Untagged spend {ctx.period}: {usd(report.untagged_cost_usd)} "
-        f"({report.share_pct(report.untagged_cost_usd)} % of {usd(report.usage_cost_usd)}); "
-        f"non-compliant with the tag policy: {usd(report.non_compliant_cost_usd)} -> untagged_spend.csv"
+        f"Untagged spend {ctx.period}: {display_usd(report.untagged_cost_usd)} "
+        f"({report.share_pct(report.untagged_cost_usd)} % of {display_usd(report.usage_cost_usd)}); "
+        f"non-compliant with the tag policy: {display_usd(report.non_compliant_cost_usd)} -> untagged_spend.csv"
     )
     for item in report.untagged_by_resource[:TOP_N]:
-        ctx.summary.append(f"  - {item.name}: {usd(item.cost_usd)} ({'; '.join(item.reasons)})")
+        ctx.summary.append(f"  - {item.name}: {display_usd(item.cost_usd)} ({'; '.join(item.reasons)})")
