@@ -45,7 +45,8 @@ class RenderedQuery:
 def queries_dir() -> Path:
     """Where the ``.sql`` files are: env override, the bundled copy, or the repo's ``queries/``.
 
-    Lambda bundles copy ``queries/`` into the package; a source checkout reads it in place.
+    Wheels (``setup.py``) and Lambda bundles (``infra/lambda_function.py``) carry a copy
+    inside the package; a source checkout and an editable install read ``queries/`` in place.
     """
     override = os.environ.get(QUERIES_DIR_ENV)
     if override:

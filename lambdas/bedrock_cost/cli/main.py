@@ -11,6 +11,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from bedrock_cost import __version__
 from bedrock_cost.errors import BedrockCostError, UserError
@@ -42,6 +43,11 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
 
+LOCAL_EXTRA_MODULES = frozenset({"duckdb", "pyarrow", "sqlglot", "moto", "numpy"})
+"""Third-party modules of the ``local`` extra. The runtime install (what Lambda runs) lacks
+them, so a command needing one says which extra to install instead of a traceback."""
+LOCAL_EXTRA_HINT = "pip install 'bedrock-cost-tracker[local]'"
+
 
 class _Parser(argparse.ArgumentParser):
     """argparse exits 2 on bad flags already; keep its message to one line."""
@@ -50,24 +56,70 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"bedrock-cost: error: {message}\n")
 
 
+def _command_word(argv: Sequence[str] | None) -> str:
+    return next((arg for arg in (argv or []) if not arg.startswith("-")), "")
+
+
 def _modules_for(argv: Sequence[str] | None) -> tuple[str, ...]:
     """The module of the requested command, or all of them (help, unknown command)."""
-    first = next((arg for arg in (argv or []) if not arg.startswith("-")), None)
-    module = COMMAND_NAMES.get(first or "")
+    module = COMMAND_NAMES.get(_command_word(argv))
     return (module,) if module in COMMAND_MODULES else COMMAND_MODULES
+
+
+def missing_local_module(exc: ModuleNotFoundError) -> str | None:
+    """The ``local`` extra's module whose absence ``exc`` reports, else ``None``."""
+    root = (exc.name or "").split(".")[0]
+    return root if root in LOCAL_EXTRA_MODULES else None
+
+
+def _needs_local_extra(command: str, module: str) -> str:
+    prog = f"bedrock-cost {command}" if command else "bedrock-cost"
+    return f"{prog}: needs the 'local' extra ({module} is not installed): {LOCAL_EXTRA_HINT}"
+
+
+def _register_unavailable(subparsers: Any, module_name: str, missing: str) -> None:
+    """List a command whose module cannot load in ``--help``, saying what it needs."""
+    for command in (name for name, module in COMMAND_NAMES.items() if module == module_name):
+        stub = subparsers.add_parser(command, help=f"needs the 'local' extra: {LOCAL_EXTRA_HINT}")
+        stub.set_defaults(func=lambda _args, c=command: _report_missing(c, missing))
+
+
+def _report_missing(command: str, module: str) -> int:
+    print(_needs_local_extra(command, module), file=sys.stderr)
+    return EXIT_BAD_INPUT
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = _Parser(prog="bedrock-cost", description="Cost tracking for Amazon Bedrock.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for module_name in _modules_for(argv):
-        importlib.import_module(module_name).register(subparsers)
+    module_names = _modules_for(argv)
+    for module_name in module_names:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            missing = missing_local_module(exc)
+            if missing is None or len(module_names) == 1:
+                raise  # the requested command itself: main() turns it into one line
+            _register_unavailable(subparsers, module_name, missing)
+            continue
+        module.register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _run(arguments)
+    except ModuleNotFoundError as exc:
+        # Runtime-only install (no 'local' extra): the engines of local commands are absent.
+        missing = missing_local_module(exc)
+        if missing is None:
+            raise
+        return _report_missing(_command_word(arguments), missing)
+
+
+def _run(arguments: list[str]) -> int:
     parser = build_parser(arguments)
     args = parser.parse_args(arguments)
     try:

@@ -21,6 +21,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from importlib import resources
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TextIO
@@ -57,6 +58,9 @@ QUEUE_NAME = "bedrock-cost-alerts-capture"
 STATE_TABLE = "bedrock-cost-state"
 DRAIN_DEADLINE_SECONDS = 20.0
 REPO_CONFIG = Path(__file__).resolve().parents[3] / "config" / "example.yaml"
+"""A source checkout's example config (also what editable installs read)."""
+PACKAGED_CONFIG = ("data", "example.yaml")
+"""Where a built wheel carries its copy of ``config/example.yaml`` inside the package."""
 
 
 class DemoError(BedrockCostError):
@@ -78,12 +82,21 @@ def previous_month(today: date) -> str:
     return f"{year}-{month:02d}"
 
 
+def example_config() -> Path | None:
+    """``config/example.yaml``: the copy inside an installed package first, then the checkout's."""
+    packaged = Path(str(resources.files("bedrock_cost"))).joinpath(*PACKAGED_CONFIG)
+    if packaged.is_file():
+        return packaged
+    return REPO_CONFIG if REPO_CONFIG.is_file() else None
+
+
 def load_demo_config(config_file: Path | None) -> tuple[Config, str]:
-    """The given file, else the repository's ``config/example.yaml``, else built-in defaults."""
+    """The given file, else the example config (installed copy or checkout), else built-in defaults."""
     if config_file is not None:
         return load_config_file(config_file), str(config_file)
-    if REPO_CONFIG.is_file():
-        return load_config_file(REPO_CONFIG), str(REPO_CONFIG)
+    example = example_config()
+    if example is not None:
+        return load_config_file(example), str(example)
     return parse_config({"cur": {"create_export": True}}, source="built-in defaults"), "built-in defaults"
 
 
