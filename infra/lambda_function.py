@@ -52,9 +52,24 @@ METRICS_NAMESPACE = "BedrockCostTracker"
 PROVIDED_BY_RUNTIME = ("boto3", "botocore", "s3transfer")
 """Packages the Python Lambda runtime ships; bundling them would only add ~80 MB."""
 
+LOCAL_ONLY_PATHS = (
+    "cli",
+    "demo",
+    "sample_data",
+    "reporting_html",
+    "dashboards",
+    "adapters/duckdb_engine.py",
+)
+"""Parts of ``bedrock_cost`` that only the local CLI, the demo and synth use. No handler
+imports them (``tests/infra/test_lambda_asset.py`` walks the imports), so the asset
+leaves them out: smaller code, and no path into duckdb or moto from a Lambda."""
+LOCAL_ONLY_DISTRIBUTIONS = ("duckdb", "pyarrow", "sqlglot", "moto", "numpy")
+"""The ``local`` extra's engines; a bundle that contains one of them is refused."""
+
 _REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._\-]*)\s*(\[[A-Za-z0-9,._\- ]+\])?")
 
-# Only what a Lambda needs goes into the asset; fingerprinting never walks .venv or cdk.out.
+# Only what a Lambda needs goes into the asset; fingerprinting never walks .venv or cdk.out,
+# and an edit to a local-only module does not re-bundle (or re-deploy) the functions.
 _ASSET_EXCLUDE = [
     "*",
     "!lambdas",
@@ -64,6 +79,7 @@ _ASSET_EXCLUDE = [
     "!queries/**",
     "**/__pycache__",
     "**/*.pyc",
+    *(f"lambdas/bedrock_cost/{path}{tail}" for path in LOCAL_ONLY_PATHS for tail in ("", "/**")),
 ]
 
 
@@ -143,21 +159,43 @@ def build_bundle(
     queries_dir: Path = QUERIES_DIR,
     run: Callable[[Sequence[str]], None] | None = None,
 ) -> None:
-    """Fill ``output_dir`` with the wheels, the ``bedrock_cost`` package and its SQL."""
+    """Fill ``output_dir`` with the wheels, the ``bedrock_cost`` package and its SQL.
+
+    The package goes in without ``LOCAL_ONLY_PATHS``; a local-only engine among the
+    wheels (pulled in by a new runtime dependency) is a ``BundlingError``.
+    """
     output_dir.mkdir(parents=True, exist_ok=True)
     (run or _run_pip)(pip_command(output_dir, requirements, version))
     provided = {_normalise(name) for name in PROVIDED_BY_RUNTIME}
+    local_only = {_normalise(name) for name in LOCAL_ONLY_DISTRIBUTIONS}
     for entry in list(output_dir.iterdir()):
         stem = _normalise(entry.name.split("-")[0] if entry.name.endswith(".dist-info") else entry.name)
+        if stem in local_only:
+            raise BundlingError(f"{entry.name} is a local-only engine but the runtime dependencies pull it in")
         if stem in provided or entry.name == "bin":
             if entry.is_dir():
                 shutil.rmtree(entry)
             else:
                 entry.unlink()
     target = output_dir / "bedrock_cost"
-    shutil.copytree(package_dir, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"), dirs_exist_ok=True)
+    shutil.copytree(package_dir, target, ignore=_runtime_only(package_dir), dirs_exist_ok=True)
     # sql.queries_dir() looks for the bundled copy inside the package first.
     shutil.copytree(queries_dir, target / "queries", ignore=_only_sql, dirs_exist_ok=True)
+
+
+def _runtime_only(package_dir: Path) -> Callable[[str, list[str]], set[str]]:
+    """``copytree`` ignore hook: drop caches and ``LOCAL_ONLY_PATHS`` (relative to the package)."""
+    excluded = set(LOCAL_ONLY_PATHS)
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        relative = Path(folder).relative_to(package_dir)
+        return {
+            name
+            for name in names
+            if name == "__pycache__" or name.endswith(".pyc") or (relative / name).as_posix() in excluded
+        }
+
+    return ignore
 
 
 def _only_sql(folder: str, names: list[str]) -> set[str]:
@@ -182,11 +220,15 @@ class LocalPipBundling:
 def _docker_command(requirements: Sequence[str]) -> list[str]:
     """The same steps inside the runtime's build image (used only if local bundling is off)."""
     prune = " ".join(f"/asset-output/{name}*" for name in PROVIDED_BY_RUNTIME)
+    local_only = " ".join(f"/asset-output/bedrock_cost/{path}" for path in LOCAL_ONLY_PATHS)
     script = (
         f"pip install --quiet --no-compile --target /asset-output {shlex.join(requirements)}"
         f" && rm -rf {prune} /asset-output/bin"
         " && cp -r lambdas/bedrock_cost /asset-output/bedrock_cost"
-        " && cp -r queries /asset-output/bedrock_cost/queries"
+        f" && rm -rf {local_only}"
+        " && find /asset-output/bedrock_cost -name __pycache__ -prune -exec rm -rf {} +"
+        " && mkdir -p /asset-output/bedrock_cost/queries"
+        " && (cd queries && find . -name '*.sql' -exec cp --parents {} /asset-output/bedrock_cost/queries/ \\;)"
     )
     return ["bash", "-c", script]
 

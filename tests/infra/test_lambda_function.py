@@ -197,6 +197,10 @@ def test_cdk_runs_the_local_bundler_without_docker(monkeypatch: pytest.MonkeyPat
     assert (asset / "bedrock_cost" / "queries" / "views").is_dir()
     assert (asset / "pydantic").is_dir()
     assert not (asset / "boto3").exists()
+    # And the local tools stay out of what CDK zips
+    assert (asset / "bedrock_cost" / "handlers").is_dir()
+    for path in lf.LOCAL_ONLY_PATHS:
+        assert not (asset / "bedrock_cost" / path).exists(), path
 
 
 def test_pip_failure_is_reported_with_pips_reason(tmp_path: Path) -> None:
