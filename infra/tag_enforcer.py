@@ -25,7 +25,7 @@ from bedrock_cost.domain.tag_rules import RESOURCE_TYPES
 from infra.lambda_function import BedrockCostFunction
 from infra.nag import acknowledge, acknowledge_wildcard_resources
 
-HANDLER = "bedrock_cost.handlers.tag_enforcer.lambda_handler"
+HANDLER = "bedrock_cost.handlers.tag_enforcer.handler"
 DAILY_SCHEDULE = events.Schedule.cron(minute="15", hour="6")
 """06:15 UTC: after the night's CUR refresh, before the working day in Europe."""
 

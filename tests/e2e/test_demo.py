@@ -21,7 +21,7 @@ import pytest
 from moto import mock_aws
 
 from bedrock_cost.cli.main import main
-from bedrock_cost.demo.emulator import EmfForwarder, emf_to_datums, moto_server, patched_environment
+from bedrock_cost.demo.emulator import EmfForwarder, emf_to_datums, moto_server
 from bedrock_cost.demo.runner import STEPS, alert_kinds, previous_month
 from bedrock_cost.demo.slack_standin import slack_standin
 from bedrock_cost.domain.alerts import Alert
@@ -165,7 +165,7 @@ def test_a_bad_period_is_a_user_error_before_anything_runs(tmp_path: Path, capsy
     assert not (tmp_path / "x").exists()
 
 
-def test_emf_records_become_cloudwatch_metrics(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_emf_records_become_cloudwatch_metrics() -> None:
     # Given an EMF record as Powertools prints it, with two dimension sets
     record = {
         "_aws": {
@@ -182,8 +182,6 @@ def test_emf_records_become_cloudwatch_metrics(monkeypatch: pytest.MonkeyPatch) 
         "EstimatedCostUSD": [1.25],
     }
     assert len(emf_to_datums(record)) == 2
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "testing")
     with mock_aws():
         cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
         log = io.StringIO()
@@ -219,7 +217,7 @@ def test_slack_stand_in_records_posts_and_answers_like_slack(tmp_path: Path) -> 
 
 
 def test_moto_server_listens_on_loopback_only_and_stops() -> None:
-    with moto_server() as url, patched_environment({"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}):
+    with moto_server() as url:
         assert url.startswith("http://127.0.0.1:")
         sns = boto3.client("sns", endpoint_url=url, region_name="us-east-1")
         assert sns.create_topic(Name="t")["TopicArn"].endswith(":t")

@@ -54,21 +54,18 @@ def duck(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBEngine]:
 
 @pytest.fixture(scope="module")
 def athena(duck: DuckDBEngine) -> Iterator[AthenaEngine]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("AWS_ACCESS_KEY_ID", "testing")
-        mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        with athena_emulator(duck) as url:
-            mp.setenv("AWS_ENDPOINT_URL_S3", url)
-            engine = AthenaEngine(
-                workgroup="primary",
-                database="bedrock_cost",
-                region="us-east-1",
-                deadline_seconds=30,
-                poll_seconds=0.05,
-                connection_kwargs={"endpoint_url": url},
-            )
-            yield engine
-            engine.close()
+    with pytest.MonkeyPatch.context() as mp, athena_emulator(duck) as url:
+        mp.setenv("AWS_ENDPOINT_URL_S3", url)
+        engine = AthenaEngine(
+            workgroup="primary",
+            database="bedrock_cost",
+            region="us-east-1",
+            deadline_seconds=30,
+            poll_seconds=0.05,
+            connection_kwargs={"endpoint_url": url},
+        )
+        yield engine
+        engine.close()
 
 
 @pytest.mark.parametrize("by", ["model", "provider", "account", "region", "usage-kind", "principal", "day", "tag:team"])

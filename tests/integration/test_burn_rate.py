@@ -18,12 +18,12 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from pydantic import ValidationError
 
 from bedrock_cost.adapters.burn_rate_metrics import EstimateSpendReader
 from bedrock_cost.domain.alerts import Alert
 from bedrock_cost.domain.forecast import BudgetTarget, targets_to_json
 from bedrock_cost.handlers import burn_rate
+from bedrock_cost.handlers.wiring import InvalidEnvironmentError
 
 pytestmark = pytest.mark.integration
 
@@ -86,10 +86,6 @@ class Account:
 @pytest.fixture
 def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
     for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "POWERTOOLS_TRACE_DISABLED": "true",
         "STATE_TABLE": "state",
         "BUDGET_TARGETS": targets_to_json(TARGETS),
         "FORECAST_TRAILING_DAYS": "7",
@@ -114,11 +110,7 @@ def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
             BillingMode="PAY_PER_REQUEST",
         )
-        burn_rate.settings.cache_clear()
-        burn_rate._clients.cache_clear()
         yield Account(boto3.client("cloudwatch", region_name=REGION), sqs, queue_url)
-        burn_rate.settings.cache_clear()
-        burn_rate._clients.cache_clear()
 
 
 def scheduled(at: datetime) -> dict[str, Any]:
@@ -199,6 +191,5 @@ def test_too_little_data_is_reported_not_alerted(account: Account) -> None:
 
 def test_environment_is_validated_loudly(account: Account, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BUDGET_TARGETS", '[{"tag_key": "team"}]')
-    burn_rate.settings.cache_clear()
-    with pytest.raises(ValidationError, match="budget target 0 needs monthly_usd"):
+    with pytest.raises(InvalidEnvironmentError, match="budget target 0 needs monthly_usd"):
         burn_rate.handler(scheduled(AS_OF), LambdaContext())

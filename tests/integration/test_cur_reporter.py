@@ -91,9 +91,6 @@ def test_tag_values_are_capped_for_metric_cardinality():
 def aws(engine, monkeypatch) -> Iterator[dict[str, Any]]:
     with athena_emulator(engine) as url:
         for name, value in {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_REGION": "us-east-1",
             "AWS_ENDPOINT_URL": url,
             "AWS_ENDPOINT_URL_S3": url,
@@ -130,15 +127,12 @@ def aws(engine, monkeypatch) -> Iterator[dict[str, Any]]:
             "STATE_TABLE": "state",
             "ALERT_TOPIC_ARN": topic,
             "DRIFT_THRESHOLD_PCT": "10",
-            "POWERTOOLS_TRACE_DISABLED": "true",
             "TAG_POLICY": json.dumps({"required_keys": ["team", "project"]}),
             "POWERTOOLS_METRICS_NAMESPACE": "BedrockCostTracker",
         }
         for name, value in env.items():
             monkeypatch.setenv(name, value)
-        cur_reporter.settings.cache_clear()
         yield {"s3": s3, "sqs": sqs, "queue": queue}
-        cur_reporter.settings.cache_clear()
 
 
 def test_handler_writes_report_metrics_calibration_and_alerts_once(aws, capsys):
@@ -178,6 +172,5 @@ def test_handler_writes_report_metrics_calibration_and_alerts_once(aws, capsys):
 
 def test_handler_fails_loudly_on_missing_environment(monkeypatch):
     monkeypatch.delenv("REPORT_BUCKET", raising=False)
-    cur_reporter.settings.cache_clear()
     with pytest.raises(Exception, match="REPORT_BUCKET"):
-        cur_reporter.settings()
+        cur_reporter.load_environment()

@@ -38,9 +38,7 @@ ACCOUNT = "123456789012"
 TABLE = "state"
 BUCKET = "estimates"
 CAL_BUCKET = "reports"
-NOW = datetime.now(UTC).replace(minute=0, second=20, microsecond=0)
-"""Real time (CloudWatch embedded metrics must be recent), fixed for the whole module."""
-WINDOW_END = NOW.replace(second=0) - timedelta(minutes=3)  # now - settle
+SETTLE = timedelta(minutes=3)
 NOVA = "amazon.nova-pro-v1:0"
 SONNET_US = "us.anthropic.claude-sonnet-4-6"
 PROFILE_ARN = f"arn:aws:bedrock:{REGION}:{ACCOUNT}:application-inference-profile/ml0sonnet001"
@@ -65,7 +63,7 @@ def scheduled_event() -> dict[str, Any]:
         "detail-type": "Scheduled Event",
         "source": "aws.events",
         "account": ACCOUNT,
-        "time": NOW.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "region": REGION,
         "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/estimator"],
         "detail": {},
@@ -78,7 +76,13 @@ class World:
     s3: Any
     dynamodb: Any
     directory: InMemoryProfileDirectory
-    clock: list[datetime]
+    now: datetime
+    """Real time (CloudWatch embedded metrics must be recent), fixed for the whole test."""
+
+    @property
+    def window_end(self) -> datetime:
+        """The last minute a run at ``now`` processes (now - settle)."""
+        return self.now.replace(second=0) - SETTLE
 
     def put(self, model_id: str, minute: datetime, counts: Counts) -> None:
         self.put_many([(model_id, minute, counts)])
@@ -128,10 +132,7 @@ class World:
 
 
 @pytest.fixture
-def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+def world() -> Iterator[World]:
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         dynamodb.create_table(
@@ -157,11 +158,10 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
                 )
             ]
         )
-        clock = [NOW]
-        w = World(boto3.client("cloudwatch", region_name=REGION), s3, dynamodb, directory, clock)
+        now = datetime.now(UTC).replace(minute=0, second=20, microsecond=0)
+        w = World(boto3.client("cloudwatch", region_name=REGION), s3, dynamodb, directory, now)
         wire(w)
         yield w
-        estimator.configure(None)
 
 
 def wire(w: World, max_catchup: int = 60) -> None:
@@ -186,7 +186,7 @@ def wire(w: World, max_catchup: int = 60) -> None:
     )
     deps = estimator.build_dependencies(env)
     deps.ports = {REGION: RegionPorts(source=deps.ports[REGION].source, directory=w.directory)}
-    deps.clock = lambda: w.clock[0]
+    deps.clock = lambda: w.now
     estimator.configure(deps)
 
 
@@ -219,7 +219,7 @@ def emf(output: str) -> list[dict[str, Any]]:
 
 def test_a_scheduled_run_prices_every_model_id_shape(world: World, capsys: pytest.CaptureFixture[str]) -> None:
     # Given five minutes of traffic: a model id, a US profile, an application profile (team=ml)
-    start = WINDOW_END - timedelta(minutes=5)
+    start = world.window_end - timedelta(minutes=5)
     world.set_watermark(start, {NOVA, SONNET_US, PROFILE_ARN})
     for i in range(5):
         minute = start + timedelta(minutes=i)
@@ -234,9 +234,11 @@ def test_a_scheduled_run_prices_every_model_id_shape(world: World, capsys: pytes
     assert (region["status"], region["window_start"], region["window_end"]) == (
         "processed",
         f"{start:%Y-%m-%dT%H:%M}Z",
-        f"{WINDOW_END:%Y-%m-%dT%H:%M}Z",
+        f"{world.window_end:%Y-%m-%dT%H:%M}Z",
     )
-    assert world.watermark() == WatermarkState(minute=WINDOW_END, model_ids=frozenset({NOVA, SONNET_US, PROFILE_ARN}))
+    assert world.watermark() == WatermarkState(
+        minute=world.window_end, model_ids=frozenset({NOVA, SONNET_US, PROFILE_ARN})
+    )
     # And the estimate is tokens x catalog price, exactly, per model and per tag
     nova = 5 * (cost_usd(10_000, NOVA_IN) + cost_usd(2_000, NOVA_OUT))
     sonnet = 5 * (cost_usd(1_000, SONNET_REGIONAL_IN) + cost_usd(2_000, SONNET_REGIONAL_IN))
@@ -261,7 +263,7 @@ def test_a_scheduled_run_prices_every_model_id_shape(world: World, capsys: pytes
 
 
 def test_records_land_in_s3_by_day_region_and_hour(world: World) -> None:
-    start = WINDOW_END - timedelta(minutes=5)
+    start = world.window_end - timedelta(minutes=5)
     world.set_watermark(start, {NOVA})
     world.put(NOVA, start, Counts(input=1_000_000, output=10))
     invoke()
@@ -280,7 +282,7 @@ def test_catch_up_after_a_three_hour_gap_counts_each_minute_once(
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given the estimator was down for three hours: traffic every minute, watermark 3 h behind
-    gap_start = WINDOW_END - timedelta(hours=3)
+    gap_start = world.window_end - timedelta(hours=3)
     world.set_watermark(gap_start, {NOVA, PROFILE_ARN})
     items = []
     for i in range(-20, 180):
@@ -299,7 +301,7 @@ def test_catch_up_after_a_three_hour_gap_counts_each_minute_once(
     assert [r["status"] for r in results] == ["processed"] * 3 + ["up-to-date"]
     assert [r["backlog_minutes"] for r in results[:3]] == [120, 60, 0]
     assert world.watermark() is not None
-    assert world.watermark().minute == WINDOW_END
+    assert world.watermark().minute == world.window_end
     # And every minute of the gap was published exactly once, none before it
     totals = [p for p in emf(capsys.readouterr().out) if p["dims"] == {} and "EstimatedCostUSD" in p["values"]]
     minutes = [p["t"] for p in totals]
@@ -322,7 +324,7 @@ def test_catch_up_after_a_three_hour_gap_counts_each_minute_once(
 
 def test_rerunning_a_window_does_not_double_anything(world: World) -> None:
     # Given a processed window
-    start = WINDOW_END - timedelta(minutes=30)
+    start = world.window_end - timedelta(minutes=30)
     world.set_watermark(start, {NOVA})
     world.put_many([(NOVA, start + timedelta(minutes=i), Counts(input=1_000)) for i in range(30)])
     invoke()
@@ -345,7 +347,7 @@ def test_an_unknown_model_is_reported_unpriced_and_never_costed(
     world: World, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
     # Given traffic on a model the catalog does not know
-    start = WINDOW_END - timedelta(minutes=5)
+    start = world.window_end - timedelta(minutes=5)
     world.set_watermark(start, {MYSTERY, NOVA})
     world.put(MYSTERY, start, Counts(input=7_000, output=3_000, invocations=1))
     world.put(NOVA, start, Counts(input=1_000_000))
@@ -391,7 +393,7 @@ def test_cur_calibrated_prices_take_precedence_and_are_labelled(world: World) ->
         ),
     )
     wire(world)  # a fresh container reads the calibration
-    start = WINDOW_END - timedelta(minutes=5)
+    start = world.window_end - timedelta(minutes=5)
     world.set_watermark(start, {NOVA})
     world.put(NOVA, start, Counts(input=1_000_000, output=1_000_000))
     # When priced
@@ -408,7 +410,7 @@ def test_cur_calibrated_prices_take_precedence_and_are_labelled(world: World) ->
 def test_a_broken_calibration_file_falls_back_to_list_prices(world: World, caplog: pytest.LogCaptureFixture) -> None:
     world.s3.put_object(Bucket=CAL_BUCKET, Key=CALIBRATION_KEY, Body=b"not json")
     wire(world)
-    start = WINDOW_END - timedelta(minutes=5)
+    start = world.window_end - timedelta(minutes=5)
     world.set_watermark(start, {NOVA})
     world.put(NOVA, start, Counts(input=1_000_000))
     result = invoke()["regions"][0]
@@ -418,10 +420,10 @@ def test_a_broken_calibration_file_falls_back_to_list_prices(world: World, caplo
 
 def test_throttling_past_the_deadline_fails_the_run_and_keeps_the_watermark(world: World) -> None:
     # Given CloudWatch answers every GetMetricData with Throttling
-    start = WINDOW_END - timedelta(minutes=5)
+    start = world.window_end - timedelta(minutes=5)
     world.set_watermark(start, {NOVA})
     world.put(NOVA, start, Counts(input=1_000))
-    deps = estimator._current_dependencies()
+    deps = estimator.current_dependencies()
     client = deps.ports[REGION].source._client  # type: ignore[attr-defined]
     calls: list[str] = []
 
@@ -448,18 +450,20 @@ def test_throttling_past_the_deadline_fails_the_run_and_keeps_the_watermark(worl
 def test_watermark_writes_are_conditional_on_the_previous_minute(world: World) -> None:
     # Given no watermark yet, then one written by a first run
     store = DynamoWatermarkStore(world.dynamodb, TABLE)
-    first = WatermarkState(minute=WINDOW_END - timedelta(minutes=10), model_ids=frozenset())
+    first = WatermarkState(minute=world.window_end - timedelta(minutes=10), model_ids=frozenset())
     store.advance(REGION, None, first)
     # When a second writer still believes there is no watermark, or holds a stale one
     # Then both are refused; the holder of the current one may advance
     with pytest.raises(WatermarkConflictError):
-        store.advance(REGION, None, WatermarkState(minute=WINDOW_END))
+        store.advance(REGION, None, WatermarkState(minute=world.window_end))
     with pytest.raises(WatermarkConflictError):
         store.advance(
-            REGION, WatermarkState(minute=WINDOW_END - timedelta(minutes=20)), WatermarkState(minute=WINDOW_END)
+            REGION,
+            WatermarkState(minute=world.window_end - timedelta(minutes=20)),
+            WatermarkState(minute=world.window_end),
         )
-    store.advance(REGION, first, WatermarkState(minute=WINDOW_END, model_ids=frozenset({NOVA})))
-    assert store.load(REGION) == WatermarkState(minute=WINDOW_END, model_ids=frozenset({NOVA}))
+    store.advance(REGION, first, WatermarkState(minute=world.window_end, model_ids=frozenset({NOVA})))
+    assert store.load(REGION) == WatermarkState(minute=world.window_end, model_ids=frozenset({NOVA}))
     # And a missing table is an error that names the region, not a silent "no watermark"
     with pytest.raises(BedrockCostError, match="watermark of us-east-1"):
         DynamoWatermarkStore(world.dynamodb, "no-such-table").load(REGION)

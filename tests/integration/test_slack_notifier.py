@@ -35,6 +35,7 @@ from bedrock_cost.demo.sns_relay import SnsRelay
 from bedrock_cost.domain.alerts import Alert
 from bedrock_cost.errors import NotFound
 from bedrock_cost.handlers import slack_notifier
+from bedrock_cost.handlers.wiring import InvalidEnvironmentError
 
 pytestmark = pytest.mark.integration
 
@@ -271,11 +272,11 @@ class Account:
 
     def point_webhook_at(self, url: str) -> None:
         self.secrets.put_secret_value(SecretId=self.secret_id, SecretString=json.dumps({"url": url}))
-        slack_notifier.use_notifier(
+        slack_notifier.configure(
             slack_notifier.build_notifier(
                 secrets_client=self.secrets,
                 dynamodb_client=self.dynamodb,
-                settings=slack_notifier.NotifierSettings(
+                env=slack_notifier.SlackNotifierEnvironment(
                     SLACK_WEBHOOK_SECRET_ID=self.secret_id, IDEMPOTENCY_TABLE_NAME=self.table
                 ),
                 retry=FAST,
@@ -294,14 +295,7 @@ class Account:
 
 @pytest.fixture
 def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_SERVICE_NAME": "slack-notifier",
-    }.items():
-        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "slack-notifier")
     with mock_aws():
         sns = boto3.client("sns", region_name=REGION)
         sqs = boto3.client("sqs", region_name=REGION)
@@ -317,7 +311,6 @@ def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
         secrets.create_secret(Name="bedrock-cost/slack-webhook", SecretString="placeholder")
         world = Account(sns, secrets, dynamodb, topic_arn, SnsRelay(sns, sqs, topic_arn))
         yield world
-        slack_notifier.use_notifier(None)
 
 
 def budget_alert(dedupe_key: str = "budget#2026-11#tag:team=ml#90") -> Alert:
@@ -518,14 +511,13 @@ def test_cold_start_reads_its_environment_and_fails_loudly_without_it(
     account: Account, slack: ScriptedSlack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given no notifier installed: the handler builds one from the environment
-    slack_notifier.use_notifier(None)
     account.secrets.put_secret_value(SecretId=account.secret_id, SecretString=slack.script("/hooks/env", OK))
     monkeypatch.setenv("SLACK_WEBHOOK_SECRET_ID", account.secret_id)
     monkeypatch.delenv("IDEMPOTENCY_TABLE_NAME", raising=False)
     account.publish(budget_alert().to_json())
     (event,) = account.deliveries()
     # Then a missing variable is named
-    with pytest.raises(ValidationError, match="IDEMPOTENCY_TABLE_NAME"):
+    with pytest.raises(InvalidEnvironmentError, match="IDEMPOTENCY_TABLE_NAME"):
         invoke(event)
     # And with it, the bare-URL secret works
     monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", account.table)

@@ -31,9 +31,6 @@ tag_policy:
 @pytest.fixture
 def account(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     monkeypatch.setattr(cli, "COMMAND_MODULES", ("bedrock_cost.cli.tags_cmd", "bedrock_cost.cli.tag_policy_cmd"))
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     config = tmp_path / "config.yaml"
     config.write_text(CONFIG)
     with mock_aws():

@@ -155,10 +155,6 @@ class World:
 
 @pytest.fixture
 def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "BedrockCostTracker")
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "tag-enforcer")  # as the function sets it
     with mock_aws():
@@ -192,7 +188,6 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         )
         w.wire()
         yield w
-    tag_enforcer.configure(None)
 
 
 def scheduled_event() -> dict[str, Any]:
@@ -272,7 +267,7 @@ def emf_metrics(output: str) -> list[tuple[str, dict[str, str], float]]:
 
 
 def invoke(event: dict[str, Any]) -> dict[str, Any]:
-    return tag_enforcer.lambda_handler(event, LambdaContext())  # type: ignore[arg-type]
+    return tag_enforcer.handler(event, LambdaContext())  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- daily scan
@@ -558,7 +553,6 @@ def test_throttled_listing_fails_the_run_after_checking_the_rest(
 
 def test_environment_is_validated_at_cold_start(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a missing variable, the cold start fails loudly naming it
-    tag_enforcer.load_environment.cache_clear()
     monkeypatch.setenv("STATE_TABLE", "state")
     monkeypatch.setenv("ALERT_TOPIC_ARN", f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts")
     monkeypatch.setenv("ACCOUNT_ID", ACCOUNT)
@@ -567,9 +561,7 @@ def test_environment_is_validated_at_cold_start(monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(RuntimeError, match="REGIONS"):
         tag_enforcer.load_environment()
     # And a complete environment parses into typed values
-    tag_enforcer.load_environment.cache_clear()
     monkeypatch.setenv("REGIONS", "us-east-1, eu-west-1")
     env = tag_enforcer.load_environment()
     assert env.regions == ["us-east-1", "eu-west-1"]
     assert env.tag_policy == POLICY
-    tag_enforcer.load_environment.cache_clear()

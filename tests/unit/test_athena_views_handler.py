@@ -15,6 +15,7 @@ from moto import mock_aws
 from bedrock_cost.billing.views import drop_view_statements, render_views
 from bedrock_cost.errors import QueryError, QueryTimeout, UserError
 from bedrock_cost.handlers import athena_views
+from bedrock_cost.handlers.wiring import InvalidEnvironmentError
 
 REGION = "us-east-1"
 WORKGROUP = "BedrockCostTracker-bedrock-cost"
@@ -24,9 +25,6 @@ TAG_KEYS = ["team", "project"]
 
 # Failing invocations publish no metric; Powertools warns about that, by design.
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
-
-_ENVIRONMENT = athena_views.environment
-_ATHENA_CLIENT = athena_views.athena_client
 
 
 @dataclass
@@ -69,20 +67,11 @@ def _event(request_type: str, **overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(autouse=True)
-def lambda_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def lambda_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The variables the stack sets on the function."""
     monkeypatch.setenv("AWS_REGION", REGION)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "athena-views")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "BedrockCostTracker")
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-    # Cold start for every test: the environment and the client are cached per container.
-    _ENVIRONMENT.cache_clear()
-    _ATHENA_CLIENT.cache_clear()
-    yield
-    _ENVIRONMENT.cache_clear()
-    _ATHENA_CLIENT.cache_clear()
 
 
 @pytest.fixture
@@ -249,6 +238,5 @@ def test_invalid_properties_never_block_a_delete(stubbed: Stubber) -> None:
 @pytest.mark.unit
 def test_missing_environment_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("POWERTOOLS_METRICS_NAMESPACE")
-    athena_views.environment.cache_clear()
-    with pytest.raises(ValueError, match="POWERTOOLS_METRICS_NAMESPACE"):
-        athena_views.environment()
+    with pytest.raises(InvalidEnvironmentError, match="POWERTOOLS_METRICS_NAMESPACE"):
+        athena_views.load_environment()

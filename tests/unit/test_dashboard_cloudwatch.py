@@ -19,13 +19,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "example.yaml"
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
+def aws() -> Iterator[None]:
     with mock_aws():
         yield
 

@@ -236,8 +236,6 @@ def test_a_missing_environment_variable_fails_loudly_by_name(monkeypatch: pytest
     monkeypatch.setenv(
         "ESTIMATOR_CONFIG", '{"regions": ["us-east-1"], "report_tag_keys": [], "estimator": {}, "pricing": {}}'
     )
-    estimator.load_environment.cache_clear()
     # When the cold start validates it, the error names the missing variable
     with pytest.raises(RuntimeError, match="ESTIMATES_BUCKET"):
         estimator.load_environment()
-    estimator.load_environment.cache_clear()

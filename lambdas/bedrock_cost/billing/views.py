@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bedrock_cost.billing.sql import RenderedQuery, list_queries, render, view_fragments
+from bedrock_cost.billing.sql import RenderedQuery, list_queries, quote_identifier, render, view_fragments
 
 
 def _view_name(query_name: str) -> str:
@@ -29,5 +29,6 @@ def render_views(database: str, table: str, tag_keys: Sequence[str]) -> list[Ren
 
 
 def drop_view_statements(database: str) -> list[str]:
-    """``DROP VIEW IF EXISTS`` for every view, dependants first."""
-    return [f'DROP VIEW IF EXISTS "{database}"."{name}"' for name in reversed(view_names())]
+    """``DROP VIEW IF EXISTS`` for every view, dependants first (identifiers from the allow-list)."""
+    schema = quote_identifier(database)
+    return [f"DROP VIEW IF EXISTS {schema}.{quote_identifier(name)}" for name in reversed(view_names())]

@@ -354,11 +354,11 @@ def _install_notifier(ctx: DemoContext) -> None:
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "ResourceInUseException":
             raise translate_client_error(exc, "creating the notifier's idempotency table") from exc
-    slack_notifier.use_notifier(
+    slack_notifier.configure(
         slack_notifier.build_notifier(
             secrets_client=secrets,
             dynamodb_client=dynamodb,
-            settings=slack_notifier.NotifierSettings(
+            env=slack_notifier.SlackNotifierEnvironment(
                 SLACK_WEBHOOK_SECRET_ID=SECRET_NAME, IDEMPOTENCY_TABLE_NAME=IDEMPOTENCY_TABLE
             ),
         )
@@ -420,7 +420,7 @@ def run(ctx: DemoContext) -> None:
                 published.append(alert.dedupe_key)
         sent, duplicates = deliver_to_slack(ctx, relay)
     finally:
-        slack_notifier.use_notifier(None)
+        slack_notifier.configure(None)
         relay.close()
     ctx.results["alerts"] = {"published": published, "slack_sent": sent, "slack_duplicates": duplicates}
     ctx.summary.append(f"Alerts (this step): {len(published)} published to the alert topic")

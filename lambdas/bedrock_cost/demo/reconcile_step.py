@@ -50,12 +50,12 @@ def run(ctx: DemoContext) -> None:
         "DRIFT_THRESHOLD_PCT": str(ctx.config.thresholds.drift_pct),
         "TAG_POLICY": ctx.config.tag_policy.model_dump_json(),
     }
-    cur_reporter.settings.cache_clear()
+    cur_reporter.configure(None)
     try:
         with patched_environment(environment), athena_answered_by(engine):
             result: dict[str, Any] = cur_reporter.handler({"as_of": as_of.isoformat()}, _DemoLambdaContext())
     finally:
-        cur_reporter.settings.cache_clear()
+        cur_reporter.configure(None)
     ctx.results["cur_reporter"] = result
     ctx.summary.append(
         f"CUR reporter (daily handler, Athena emulated on DuckDB): billed month to date ${result['total_usd']} "

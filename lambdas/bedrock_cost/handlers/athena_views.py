@@ -11,9 +11,8 @@ is stopped and reported by us rather than cut off silently by the Lambda timeout
 
 from __future__ import annotations
 
-import functools
-import os
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import boto3
@@ -22,8 +21,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bedrock_cost.adapters.athena import run_statement
+from bedrock_cost.billing.sql import quote_identifier
 from bedrock_cost.billing.views import drop_view_statements, render_views
 from bedrock_cost.errors import QueryError, QueryTimeout, UserError
+from bedrock_cost.handlers.wiring import LazyWiring, validate_environment
 from bedrock_cost.observability import logger, metrics, tracer
 
 if TYPE_CHECKING:
@@ -32,11 +33,10 @@ if TYPE_CHECKING:
 SAFETY_MARGIN_SECONDS = 10.0
 """Kept back from the Lambda's remaining time to report a timeout before being killed."""
 
-_IDENTIFIER = r"^[a-z_][a-z0-9_]{0,254}$"
 _TAG_KEY = re.compile(r"^[A-Za-z0-9_.:/=+\-@]{1,128}$")
 
 
-class Environment(BaseModel):
+class AthenaViewsEnvironment(BaseModel):
     """What the function needs from its environment; checked once per cold start."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
@@ -51,11 +51,17 @@ class ViewsProperties(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    database: str = Field(alias="Database", pattern=_IDENTIFIER)
-    table: str = Field(alias="Table", pattern=_IDENTIFIER)
+    database: str = Field(alias="Database")
+    table: str = Field(alias="Table")
     workgroup: str = Field(alias="WorkGroup", pattern=r"^[A-Za-z0-9._\-]{1,128}$")
     tag_keys: tuple[str, ...] = Field(alias="TagKeys")
     sql_hash: str = Field(alias="SqlHash", min_length=1)
+
+    @field_validator("database", "table")
+    @classmethod
+    def _identifier(cls, value: str) -> str:
+        quote_identifier(value)  # the SQL allow-list: raises ValueError naming the value
+        return value
 
     @field_validator("tag_keys")
     @classmethod
@@ -86,16 +92,29 @@ class ViewsResult(BaseModel):
     data: dict[str, str] = Field(serialization_alias="Data")
 
 
-@functools.cache
-def environment() -> Environment:
-    """Validated environment (cached): a missing variable fails the first invocation loudly."""
-    return Environment.model_validate(dict(os.environ))
+def load_environment() -> AthenaViewsEnvironment:
+    """The validated environment; a missing variable fails the cold start naming it."""
+    return validate_environment(AthenaViewsEnvironment, "athena-views")
 
 
-@functools.cache
 def athena_client(region: str) -> AthenaClient:
-    """One Athena client per container, reused across invocations."""
     return boto3.client("athena", region_name=region)
+
+
+@dataclass
+class Dependencies:
+    """The Athena client of this container; ``configure`` swaps it (tests)."""
+
+    client: AthenaClient
+
+
+def build_dependencies(env: AthenaViewsEnvironment) -> Dependencies:
+    return Dependencies(client=athena_client(env.AWS_REGION))
+
+
+_wiring: LazyWiring[Dependencies] = LazyWiring(lambda: build_dependencies(load_environment()))
+configure = _wiring.configure
+current_dependencies = _wiring.get
 
 
 def physical_id(properties: ViewsProperties) -> str:
@@ -155,7 +174,7 @@ def apply_views(event: ViewsEvent, client: AthenaClient, context: LambdaContext)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Provider ``on_event`` entry point; raising fails the CloudFormation operation."""
-    env = environment()
+    deps = current_dependencies()
     try:
         parsed = ViewsEvent.model_validate(event)
     except ValidationError as exc:
@@ -166,5 +185,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             return {"PhysicalResourceId": str(event.get("PhysicalResourceId") or "invalid-views")}
         raise UserError(f"invalid Custom::AthenaViews event: {exc}") from None
     logger.info("athena views", extra={"request_type": parsed.request_type, "database": parsed.properties.database})
-    result = apply_views(parsed, athena_client(env.AWS_REGION), context)
-    return result.model_dump(by_alias=True)
+    return apply_views(parsed, deps.client, context).model_dump(by_alias=True)

@@ -8,11 +8,9 @@ per month, so an hourly schedule still sends one message per month).
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -29,6 +27,7 @@ from bedrock_cost.domain.forecast import (
     targets_from_json,
     window_start,
 )
+from bedrock_cost.handlers.wiring import LazyWiring, validate_environment
 from bedrock_cost.observability import logger, metrics, tracer
 
 if TYPE_CHECKING:
@@ -37,7 +36,7 @@ if TYPE_CHECKING:
 BUDGETS_CONSOLE_URL = "https://console.aws.amazon.com/costmanagement/home#/budgets"
 
 
-class BurnRateSettings(BaseModel):
+class BurnRateEnvironment(BaseModel):
     """The function's environment, validated on the first invocation."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
@@ -108,34 +107,50 @@ def run_burn_rate(
     return result
 
 
-@lru_cache(maxsize=1)
-def settings() -> BurnRateSettings:
-    return BurnRateSettings.model_validate(dict(os.environ))
+def load_environment() -> BurnRateEnvironment:
+    """The validated environment; a missing variable fails the cold start naming it."""
+    return validate_environment(BurnRateEnvironment, "burn-rate")
 
 
-@lru_cache(maxsize=1)
-def _clients() -> tuple[EstimateSpendReader, AlertPublisher]:
-    config = settings()
+@dataclass
+class Dependencies:
+    """What one container reuses; ``configure`` swaps it (tests)."""
+
+    targets: list[BudgetTarget]
+    policy: ForecastPolicy
+    reader: EstimateSpendReader
+    publisher: AlertPublisher
+
+
+def build_dependencies(env: BurnRateEnvironment) -> Dependencies:
     boto_config = BotoConfig(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=3, read_timeout=10)
-    reader = EstimateSpendReader(boto3.client("cloudwatch", config=boto_config))
-    publisher = AlertPublisher(
-        boto3.client("sns", config=boto_config),
-        config.alert_topic_arn,
-        boto3.client("dynamodb", config=boto_config),
-        config.state_table,
+    return Dependencies(
+        targets=env.targets,
+        policy=env.policy,
+        reader=EstimateSpendReader(boto3.client("cloudwatch", config=boto_config)),
+        publisher=AlertPublisher(
+            boto3.client("sns", config=boto_config),
+            env.alert_topic_arn,
+            boto3.client("dynamodb", config=boto_config),
+            env.state_table,
+        ),
     )
-    return reader, publisher
+
+
+_wiring: LazyWiring[Dependencies] = LazyWiring(lambda: build_dependencies(load_environment()))
+configure = _wiring.configure
+current_dependencies = _wiring.get
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    config = settings()
+    """Project every budget target as of the scheduled time; alert each overrun once a month."""
+    deps = current_dependencies()
     request = ScheduleEvent.model_validate(event if isinstance(event, dict) else {})
     as_of = (request.time or datetime.now(UTC)).astimezone(UTC)
-    reader, publisher = _clients()
-    result = run_burn_rate(as_of, config.targets, config.policy, reader, publisher)
+    result = run_burn_rate(as_of, deps.targets, deps.policy, deps.reader, deps.publisher)
     metrics.add_metric(name="ForecastOverrunAlerts", unit=MetricUnit.Count, value=len(result.alerts_sent))
     logger.info("burn-rate forecast", **asdict(result))
     return asdict(result)

@@ -8,10 +8,10 @@ calibrates from) and publish a drift alert once per day.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from aws_lambda_powertools.metrics import MetricUnit
@@ -25,14 +25,18 @@ from bedrock_cost.billing.daily_report import DailyReport, build_daily_report
 from bedrock_cost.billing.untagged_spend import untagged_spend_alert
 from bedrock_cost.config import TagPolicy
 from bedrock_cost.domain.reconcile import drift_alert
+from bedrock_cost.handlers.wiring import LazyWiring, validate_environment
 from bedrock_cost.observability import emit_metric, logger, metrics, tracer
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 CALIBRATION_KEY = "calibration/unit_prices.json"
 """Where the estimator reads CUR-observed unit prices from."""
 SAFETY_MARGIN_MS = 20_000
 
 
-class Settings(BaseModel):
+class CurReporterEnvironment(BaseModel):
     """The function's environment, validated on the first invocation."""
 
     model_config = ConfigDict(frozen=True, populate_by_name=True)
@@ -58,11 +62,33 @@ class Settings(BaseModel):
         return json.loads(value) if isinstance(value, str) else value
 
 
-@lru_cache(maxsize=1)
-def settings() -> Settings:
-    import os
+def load_environment() -> CurReporterEnvironment:
+    """The validated environment; a missing variable fails the cold start naming it."""
+    return validate_environment(CurReporterEnvironment, "cur-reporter")
 
-    return Settings.model_validate(dict(os.environ))
+
+@dataclass
+class Dependencies:
+    """The clients one container reuses; Athena is opened per invocation (its deadline)."""
+
+    env: CurReporterEnvironment
+    s3: S3Client
+    estimates: CloudWatchEstimates
+    publisher: AlertPublisher
+
+
+def build_dependencies(env: CurReporterEnvironment) -> Dependencies:
+    return Dependencies(
+        env=env,
+        s3=boto3.client("s3"),
+        estimates=CloudWatchEstimates(boto3.client("cloudwatch")),
+        publisher=AlertPublisher(boto3.client("sns"), env.alert_topic_arn, boto3.client("dynamodb"), env.state_table),
+    )
+
+
+_wiring: LazyWiring[Dependencies] = LazyWiring(lambda: build_dependencies(load_environment()))
+configure = _wiring.configure
+current_dependencies = _wiring.get
 
 
 class ReportEvent(BaseModel):
@@ -89,53 +115,40 @@ def _deadline_seconds(context: LambdaContext) -> float:
     return max(5.0, (context.get_remaining_time_in_millis() - SAFETY_MARGIN_MS) / 1000)
 
 
-@logger.inject_lambda_context(log_event=False)
-@metrics.log_metrics
-@tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    config = settings()
-    request = ReportEvent.model_validate(event if isinstance(event, dict) else {})
-    today = request.as_of or datetime.now(UTC).date()
+def daily_report(deps: Dependencies, today: date, deadline_seconds: float) -> DailyReport:
+    """Query the views through Athena for the report of ``today``."""
+    env = deps.env
     engine = AthenaEngine(
-        workgroup=config.workgroup,
-        database=config.database,
-        region=config.region,
-        deadline_seconds=_deadline_seconds(context),
+        workgroup=env.workgroup, database=env.database, region=env.region, deadline_seconds=deadline_seconds
     )
     try:
-        report = build_daily_report(
-            engine,
-            today,
-            config.tag_keys,
-            CloudWatchEstimates(boto3.client("cloudwatch")),
-            tag_policy=config.tag_policy,
-        )
+        return build_daily_report(engine, today, env.tag_keys, deps.estimates, tag_policy=env.tag_policy)
     finally:
         engine.close()
+
+
+def write_report(deps: Dependencies, report: DailyReport, today: date) -> dict[str, Any]:
+    """Metrics, the dated report and the calibration file, then each alert once; returns the summary."""
+    env = deps.env
     emit_billed_metrics(report)
     document = report.to_document()
-    s3 = boto3.client("s3")
-    body = json.dumps(document, indent=2).encode()
-    s3.put_object(
-        Bucket=config.report_bucket,
+    deps.s3.put_object(
+        Bucket=env.report_bucket,
         Key=f"billed/period={report.period}/as_of={today}.json",
-        Body=body,
+        Body=json.dumps(document, indent=2).encode(),
         ContentType="application/json",
     )
-    s3.put_object(
-        Bucket=config.report_bucket,
+    deps.s3.put_object(
+        Bucket=env.report_bucket,
         Key=CALIBRATION_KEY,
         Body=json.dumps({"period": report.period, "rows": document["unit_prices"]}).encode(),
         ContentType="application/json",
     )
     alerts = [
-        drift_alert(report.drift, config.drift_threshold_pct) if report.drift else None,
+        drift_alert(report.drift, env.drift_threshold_pct) if report.drift else None,
         untagged_spend_alert(report.untagged, as_of=today) if report.untagged else None,
     ]
-    publisher = AlertPublisher(
-        boto3.client("sns"), config.alert_topic_arn, boto3.client("dynamodb"), config.state_table
-    )
-    sent = [alert.kind for alert in alerts if alert is not None and publisher.publish(alert)]
+    sent = [alert.kind for alert in alerts if alert is not None and deps.publisher.publish(alert)]
     logger.info(
         "daily report written",
         extra={
@@ -146,3 +159,15 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         },
     )
     return {"period": report.period, "total_usd": document["total_usd"], "alerts_sent": sent}
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Report the month to date as of the event's day (default: today, UTC)."""
+    deps = current_dependencies()
+    request = ReportEvent.model_validate(event if isinstance(event, dict) else {})
+    today = request.as_of or datetime.now(UTC).date()
+    report = daily_report(deps, today, _deadline_seconds(context))
+    return write_report(deps, report, today)

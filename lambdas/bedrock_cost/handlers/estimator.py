@@ -16,22 +16,20 @@ sections of the deployment config).
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 
 import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config as BotoConfig
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bedrock_cost.adapters.bedrock_profiles import BedrockProfileDirectory
-from bedrock_cost.adapters.cloudwatch_metrics import Backoff, CloudWatchBedrockMetrics
+from bedrock_cost.adapters.cloudwatch_metrics import CloudWatchBedrockMetrics
 from bedrock_cost.adapters.estimate_sink import EmfMetricPublisher, S3EstimateSink
 from bedrock_cost.adapters.price_list import CalibrationReader, S3CatalogStore, assemble_catalog
 from bedrock_cost.adapters.watermark_store import DynamoWatermarkStore
@@ -48,7 +46,7 @@ from bedrock_cost.domain.estimator_run import (
 from bedrock_cost.domain.model_catalog import ModelCatalog, load_model_catalog
 from bedrock_cost.domain.pricing import PriceCatalog
 from bedrock_cost.errors import BedrockCostError
-from bedrock_cost.handlers.wiring import LazyWiring
+from bedrock_cost.handlers.wiring import DeadlineBox, LazyWiring, validate_environment
 from bedrock_cost.observability import logger, metrics, tracer
 
 CLIENT_CONFIG = BotoConfig(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=30)
@@ -75,12 +73,9 @@ class EstimatorEnvironment(BaseModel):
         return json.loads(value) if isinstance(value, str) else value
 
 
-@lru_cache(maxsize=1)
 def load_environment() -> EstimatorEnvironment:
-    try:
-        return EstimatorEnvironment.model_validate(dict(os.environ))
-    except (ValidationError, json.JSONDecodeError) as exc:
-        raise RuntimeError(f"estimator environment is invalid: {exc}") from None
+    """The validated environment; a missing variable fails the cold start naming it."""
+    return validate_environment(EstimatorEnvironment, "estimator")
 
 
 class ScheduledEvent(BaseModel):
@@ -90,19 +85,6 @@ class ScheduledEvent(BaseModel):
 
     detail_type: str = Field(default="Scheduled Event", alias="detail-type")
     time: datetime | None = None
-
-
-@dataclass
-class DeadlineBox:
-    """The current invocation's deadline, read by every backoff the adapters create."""
-
-    at: float = field(default_factory=lambda: time.monotonic() + 60.0)
-
-    def set_seconds(self, seconds: float) -> None:
-        self.at = time.monotonic() + max(1.0, seconds)
-
-    def backoff(self) -> Backoff:
-        return Backoff(deadline=self.at)
 
 
 class CatalogCache:
@@ -177,15 +159,8 @@ def build_dependencies(env: EstimatorEnvironment, deadline: DeadlineBox | None =
 
 
 _wiring: LazyWiring[Dependencies] = LazyWiring(lambda: build_dependencies(load_environment()))
-
-
-def configure(dependencies: Dependencies | None) -> None:
-    """Use these adapters for the next invocations (``None``: rebuild from the environment)."""
-    _wiring.configure(dependencies)
-
-
-def _current_dependencies() -> Dependencies:
-    return _wiring.get()
+configure = _wiring.configure
+current_dependencies = _wiring.get
 
 
 class EstimatorRunFailedError(BedrockCostError):
@@ -233,8 +208,8 @@ def _log_result(result: EstimatorResult, now: datetime) -> None:
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Process the next window of every configured region."""
+    deps = current_dependencies()
     ScheduledEvent.model_validate(event if isinstance(event, dict) else {})
-    deps = _current_dependencies()
     deps.deadline.set_seconds(context.get_remaining_time_in_millis() / 1000 - SAFETY_MARGIN_SECONDS)
     now = deps.clock()
     result = run_regions(

@@ -14,20 +14,18 @@ Environment: ``CATALOG_BUCKET`` and ``REGIONS`` (JSON list or comma-separated).
 from __future__ import annotations
 
 import json
-import os
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config as BotoConfig
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bedrock_cost.adapters.cloudwatch_metrics import Backoff
 from bedrock_cost.adapters.price_list import PRICING_API_REGION, PriceListSource, S3CatalogStore
 from bedrock_cost.errors import BedrockCostError
+from bedrock_cost.handlers.wiring import DeadlineBox, LazyWiring, validate_environment
 from bedrock_cost.observability import logger, metrics, tracer
 
 CLIENT_CONFIG = BotoConfig(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30)
@@ -35,6 +33,8 @@ SAFETY_MARGIN_SECONDS = 20.0
 
 
 class PriceRefreshEnvironment(BaseModel):
+    """What the function needs, validated once per cold start."""
+
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     catalog_bucket: str = Field(alias="CATALOG_BUCKET", min_length=3)
@@ -49,40 +49,38 @@ class PriceRefreshEnvironment(BaseModel):
         return value
 
 
-@lru_cache(maxsize=1)
 def load_environment() -> PriceRefreshEnvironment:
-    try:
-        return PriceRefreshEnvironment.model_validate(dict(os.environ))
-    except (ValidationError, json.JSONDecodeError) as exc:
-        raise RuntimeError(f"price-refresh environment is invalid: {exc}") from None
+    """The validated environment; a missing variable fails the cold start naming it."""
+    return validate_environment(PriceRefreshEnvironment, "price-refresh")
 
 
 @dataclass
 class Dependencies:
+    """Adapters for one container; ``configure`` swaps them (tests)."""
+
     regions: list[str]
     source: PriceListSource
     store: S3CatalogStore
+    deadline: DeadlineBox = field(default_factory=DeadlineBox)
 
 
-def build_dependencies(env: PriceRefreshEnvironment, deadline_seconds: float) -> Dependencies:
+def build_dependencies(env: PriceRefreshEnvironment) -> Dependencies:
+    """Real boto3 adapters; the Price List source backs off until the invocation's deadline."""
     session = boto3.session.Session()
     pricing = session.client("pricing", region_name=PRICING_API_REGION, config=CLIENT_CONFIG)
     s3 = session.client("s3", config=CLIENT_CONFIG)
-    backoff = Backoff.for_seconds(deadline_seconds)
+    box = DeadlineBox()
     return Dependencies(
         regions=list(env.regions),
-        source=PriceListSource(pricing, lambda: backoff),
+        source=PriceListSource(pricing, box.backoff),
         store=S3CatalogStore(s3, env.catalog_bucket),
+        deadline=box,
     )
 
 
-_dependencies: Dependencies | None = None
-
-
-def configure(dependencies: Dependencies | None) -> None:
-    """Use these adapters for the next invocations (``None``: rebuild from the environment)."""
-    global _dependencies  # noqa: PLW0603 - one cached wiring per container
-    _dependencies = dependencies
+_wiring: LazyWiring[Dependencies] = LazyWiring(lambda: build_dependencies(load_environment()))
+configure = _wiring.configure
+current_dependencies = _wiring.get
 
 
 class PriceRefreshFailedError(BedrockCostError):
@@ -123,8 +121,8 @@ def refresh(deps: Dependencies) -> dict[str, Any]:
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Refresh the catalog of every configured region."""
-    deadline = context.get_remaining_time_in_millis() / 1000 - SAFETY_MARGIN_SECONDS
-    deps = _dependencies or build_dependencies(load_environment(), deadline)
+    deps = current_dependencies()
+    deps.deadline.set_seconds(context.get_remaining_time_in_millis() / 1000 - SAFETY_MARGIN_SECONDS)
     result = refresh(deps)
     if result["failures"]:
         raise PriceRefreshFailedError("; ".join(f"{r}: {why}" for r, why in sorted(result["failures"].items())))

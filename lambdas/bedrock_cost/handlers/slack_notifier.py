@@ -20,7 +20,6 @@ dead-letter queue) after Lambda's own retries, and counts ``NotificationFailures
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -44,6 +43,7 @@ from bedrock_cost.adapters.slack_webhook import RetryPolicy, SlackDeliveryError,
 from bedrock_cost.domain.alerts import Alert
 from bedrock_cost.domain.aws_notifications import UnrecognisedNotificationError, parse_notification
 from bedrock_cost.domain.slack_messages import render, render_unrecognised
+from bedrock_cost.handlers.wiring import LazyWiring, validate_environment
 from bedrock_cost.observability import logger, metrics, tracer
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ REVOKED_WEBHOOK_STATUS = frozenset({403, 404, 410})
 Status = Literal["sent", "duplicate"]
 
 
-class NotifierSettings(BaseModel):
+class SlackNotifierEnvironment(BaseModel):
     """Environment of the notifier function, validated on first use."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
@@ -222,52 +222,49 @@ class SlackNotifier:
             raise
 
 
-_NOTIFIER: SlackNotifier | None = None
+def load_environment() -> SlackNotifierEnvironment:
+    """The validated environment; a missing variable fails the cold start naming it."""
+    return validate_environment(SlackNotifierEnvironment, "slack-notifier")
 
 
 def build_notifier(
     *,
     secrets_client: SecretsManagerClient,
     dynamodb_client: DynamoDBClient,
-    settings: NotifierSettings,
+    env: SlackNotifierEnvironment,
     retry: RetryPolicy | None = None,
 ) -> SlackNotifier:
-    """Wire a notifier from clients and settings (the demo passes emulator clients)."""
-    table = settings.IDEMPOTENCY_TABLE_NAME
+    """Wire a notifier from clients and the environment model (the demo passes emulator clients)."""
+    table = env.IDEMPOTENCY_TABLE_NAME
     return SlackNotifier(
         secrets=SecretCache(secrets_client),
-        secret_id=settings.SLACK_WEBHOOK_SECRET_ID,
+        secret_id=env.SLACK_WEBHOOK_SECRET_ID,
         message_store=DynamoDBPersistenceLayer(table_name=table, boto3_client=dynamodb_client),
         alert_store=DynamoDBPersistenceLayer(table_name=table, boto3_client=dynamodb_client),
         retry=retry,
     )
 
 
-def use_notifier(notifier: SlackNotifier | None) -> None:
-    """Install the notifier the handler uses (``None``: rebuild from the environment)."""
-    global _NOTIFIER  # noqa: PLW0603 - one notifier per execution environment, by design
-    _NOTIFIER = notifier
+def build_dependencies(env: SlackNotifierEnvironment) -> SlackNotifier:
+    """The deployed wiring: Secrets Manager and DynamoDB clients with short timeouts."""
+    boto_config = BotoConfig(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=3, read_timeout=5)
+    return build_notifier(
+        secrets_client=boto3.client("secretsmanager", config=boto_config),
+        dynamodb_client=boto3.client("dynamodb", config=boto_config),
+        env=env,
+    )
 
 
-def current_notifier() -> SlackNotifier:
-    """The notifier of this execution environment, built on first use (cold start)."""
-    if _NOTIFIER is None:
-        settings = NotifierSettings.model_validate(dict(os.environ))
-        boto_config = BotoConfig(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=3, read_timeout=5)
-        use_notifier(
-            build_notifier(
-                secrets_client=boto3.client("secretsmanager", config=boto_config),
-                dynamodb_client=boto3.client("dynamodb", config=boto_config),
-                settings=settings,
-            )
-        )
-    assert _NOTIFIER is not None
-    return _NOTIFIER
+_wiring: LazyWiring[SlackNotifier] = LazyWiring(lambda: build_dependencies(load_environment()))
+configure = _wiring.configure
+current_dependencies = _wiring.get
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Deliver every SNS record of the event to Slack, once each."""
+    notifier = current_dependencies()
     sns_event = parse(event=event, model=SnsModel)
-    return current_notifier().handle(sns_event.Records, context).as_dict()
+    return notifier.handle(sns_event.Records, context).as_dict()

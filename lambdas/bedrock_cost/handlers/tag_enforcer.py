@@ -8,17 +8,15 @@ Invoked two ways, both EventBridge events:
   CloudTrail``): the created or re-tagged resource is checked within minutes.
 
 The handler only parses the event, wires adapters and calls
-``domain.tag_policy.TagEnforcer.run``; the rules live in the domain.
+``domain.tag_enforcement.TagEnforcer.run``; the rules live in the domain.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any, Literal
 
 import boto3
@@ -39,7 +37,7 @@ from bedrock_cost.domain.tag_enforcement import (
 )
 from bedrock_cost.domain.tag_events import Trigger, trigger_for_event
 from bedrock_cost.errors import BedrockCostError
-from bedrock_cost.handlers.wiring import LazyWiring
+from bedrock_cost.handlers.wiring import LazyWiring, validate_environment
 from bedrock_cost.observability import emit_metric, logger, metrics, tracer
 
 # --------------------------------------------------------------------------- environment
@@ -69,12 +67,9 @@ class TagEnforcerEnvironment(BaseModel):
         return json.loads(value) if isinstance(value, str) else value
 
 
-@lru_cache(maxsize=1)
 def load_environment() -> TagEnforcerEnvironment:
-    try:
-        return TagEnforcerEnvironment.model_validate(dict(os.environ))
-    except ValidationError as exc:
-        raise RuntimeError(f"tag-enforcer environment is invalid: {exc}") from None
+    """The validated environment; a missing variable fails the cold start naming it."""
+    return validate_environment(TagEnforcerEnvironment, "tag-enforcer")
 
 
 # --------------------------------------------------------------------------- events
@@ -174,15 +169,8 @@ def build_dependencies(env: TagEnforcerEnvironment, endpoint_url: str | None = N
 
 
 _wiring: LazyWiring[Dependencies] = LazyWiring(lambda: build_dependencies(load_environment()))
-
-
-def configure(dependencies: Dependencies | None) -> None:
-    """Use these adapters for the next invocations (``None``: rebuild from the environment)."""
-    _wiring.configure(dependencies)
-
-
-def _current_dependencies() -> Dependencies:
-    return _wiring.get()
+configure = _wiring.configure
+current_dependencies = _wiring.get
 
 
 def _triggers(event: ScheduledEvent | CloudTrailEvent, deps: Dependencies) -> tuple[list[Trigger], str, bool]:
@@ -235,16 +223,15 @@ def _log_outcomes(report: EnforcementReport) -> None:
             )
 
 
-@logger.inject_lambda_context
-@metrics.log_metrics
-@tracer.capture_lambda_handler
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Entry point. Returns the run summary; raises (so Lambda retries) on scan errors."""
-    parsed = parse_event(event)
-    deps = _current_dependencies()
-    triggers, trigger_name, full_scan = _triggers(parsed, deps)
+def enforce(event: ScheduledEvent | CloudTrailEvent, deps: Dependencies, now: datetime) -> EnforcementReport:
+    """Check (and, in enforce mode, fix) the resources the event points at."""
+    triggers, trigger_name, full_scan = _triggers(event, deps)
     enforcer = TagEnforcer(deps.policy, deps.store, deps.sink)
-    report = enforcer.run(triggers, deps.sources, datetime.now(UTC), trigger_name, full_scan=full_scan)
+    return enforcer.run(triggers, deps.sources, now, trigger_name, full_scan=full_scan)
+
+
+def write_report(report: EnforcementReport) -> dict[str, Any]:
+    """Logs and metrics of a run; raises (so Lambda retries) when part of the scan failed."""
     _log_outcomes(report)
     publish_metrics(report)
     metrics.add_metric(name="TagViolationAlerts", unit=MetricUnit.Count, value=report.alerts_sent)
@@ -254,3 +241,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if report.scan_errors:
         raise BedrockCostError("tag enforcement incomplete: " + "; ".join(report.scan_errors))
     return summary
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Entry point. Returns the run summary; raises (so Lambda retries) on scan errors."""
+    deps = current_dependencies()
+    parsed = parse_event(event)
+    return write_report(enforce(parsed, deps, datetime.now(UTC)))

@@ -1,27 +1,92 @@
-"""One cached set of adapters per Lambda container, built on first use.
+"""What every handler shares: its validated environment and one cached wiring per container.
 
-Handlers wire their adapters once (clients, caches) and reuse them across invocations,
-like boto3 clients; tests and the demo swap in their own with ``configure``.
+Each handler module has the same shape:
+
+* ``load_environment()`` validates ``os.environ`` into the handler's pydantic model; a
+  missing or malformed variable raises ``InvalidEnvironmentError`` naming it (and never
+  echoing the environment, which holds the function's credentials);
+* ``build_dependencies(env)`` wires the adapters (clients, caches) from that model;
+* a module-level ``LazyWiring`` builds them on the first invocation (the cold start, so
+  a bad environment fails that invocation loudly) and reuses them afterwards, like
+  boto3 clients; ``configure(deps)`` swaps in other adapters (local demo, tests) and
+  ``configure(None)`` makes the next invocation rebuild from the environment;
+* ``handler(event, context)``, decorated ``logger.inject_lambda_context`` →
+  ``metrics.log_metrics`` → ``tracer.capture_lambda_handler``, parses the event into a
+  typed model, calls one function and writes its result.
 """
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from bedrock_cost.adapters.cloudwatch_metrics import Backoff
+from bedrock_cost.errors import BedrockCostError
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+
+class InvalidEnvironmentError(BedrockCostError, RuntimeError):
+    """The function's environment lacks a variable or holds a value that does not parse."""
+
+
+def validate_environment(model: type[M], function: str) -> M:
+    """``model`` from ``os.environ``; raise ``InvalidEnvironmentError`` naming every bad variable."""
+    try:
+        return model.model_validate(dict(os.environ))
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or '(environment)'}: {error['msg']}"
+            for error in exc.errors(include_url=False, include_input=False)
+        )
+        raise InvalidEnvironmentError(f"{function} environment is invalid: {problems}") from None
 
 
 class LazyWiring(Generic[T]):
+    """One value per container, built on first use; ``configure`` swaps or drops it."""
+
+    _instances: ClassVar[list[LazyWiring[Any]]] = []
+
     def __init__(self, build: Callable[[], T]) -> None:
         self._build = build
         self._value: T | None = None
+        LazyWiring._instances.append(self)
 
     def configure(self, value: T | None) -> None:
         """Use ``value`` for the next invocations (``None``: rebuild from the environment)."""
         self._value = value
 
     def get(self) -> T:
+        """The configured value, built now if there is none (a failed build is retried next time)."""
         if self._value is None:
             self._value = self._build()
         return self._value
+
+    @classmethod
+    def reset_all(cls) -> None:
+        """``configure(None)`` on every wiring: the next invocation of any handler is a cold start."""
+        for wiring in cls._instances:
+            wiring.configure(None)
+
+
+@dataclass
+class DeadlineBox:
+    """The current invocation's deadline, read by every backoff the adapters create.
+
+    Adapters are wired once per container but each invocation has its own remaining
+    time, so they take ``box.backoff`` (a factory) and the handler moves the deadline.
+    """
+
+    at: float = field(default_factory=lambda: time.monotonic() + 60.0)
+
+    def set_seconds(self, seconds: float) -> None:
+        self.at = time.monotonic() + max(1.0, seconds)
+
+    def backoff(self) -> Backoff:
+        return Backoff(deadline=self.at)
