@@ -216,6 +216,11 @@ class Estimator(_Strict):
     settle_minutes: int = Field(default=3, ge=0, le=60, description="CloudWatch settling delay")
     max_catchup_minutes_per_run: int = Field(default=24 * 60, ge=5, le=15 * 24 * 60)
     profile_cache_ttl_seconds: int = Field(default=900, ge=0, le=86_400)
+    metric_detail: Literal["alarms", "full"] = Field(
+        default="alarms",
+        description="'alarms': only the custom metrics alarms watch (total, budgeted tag values, unpriced); "
+        "'full': also cost and tokens per model and per tag value (~5 metrics each, $0.30/month apiece).",
+    )
 
 
 class PriceOverride(_Strict):

@@ -180,6 +180,8 @@ def wire(w: World, max_catchup: int = 60) -> None:
                         "max_catchup_minutes_per_run": max_catchup,
                     },
                     "pricing": {},
+                    # A budget on team=ml: its cost-pace alarm needs the team=ml series.
+                    "pinned_tag_values": {"team": ["ml"]},
                 }
             ),
         }
