@@ -129,7 +129,12 @@ def test_get_metric_data_is_batched_at_500_queries_per_call(aws: Any) -> None:
         }
         for i, m in enumerate(ids)
     ] + [
-        {"MetricName": "Invocations", "Dimensions": [{"Name": "ModelId", "Value": m}], "Timestamp": minute, "Value": 1}
+        {
+            "MetricName": "OutputTokenCount",
+            "Dimensions": [{"Name": "ModelId", "Value": m}],
+            "Timestamp": minute,
+            "Value": 1,
+        }
         for m in ids
     ]
     for i in range(0, len(data), 500):
@@ -148,10 +153,10 @@ def test_get_metric_data_is_batched_at_500_queries_per_call(aws: Any) -> None:
     discovered = source.discover_model_ids()
     usage = source.read_usage(sorted(discovered), minute, minute + timedelta(minutes=1))
     # Then ListMetrics found them all, and 2 calls of at most 500 queries read them: only the 2
-    # metrics listed per id (input tokens, invocations) are requested, 520 in all
+    # metrics listed per id (input and output tokens) are requested, 520 in all
     assert discovered == set(ids)
     assert sizes == [MAX_QUERIES_PER_CALL, 20]
-    assert {m: usage[m][minute] for m in ids} == {m: Counts(input=i + 1, invocations=1) for i, m in enumerate(ids)}
+    assert {m: usage[m][minute] for m in ids} == {m: Counts(input=i + 1, output=1) for i, m in enumerate(ids)}
     # And discovery is cached: a second run lists nothing (the first read two pages of 500)
     assert len(list_calls) == 2
     source.discover_model_ids()

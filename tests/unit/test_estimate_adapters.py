@@ -92,7 +92,7 @@ def test_get_metric_data_pages_are_merged(cloudwatch: tuple[Any, Stubber], clock
     stub.add_response(
         "get_metric_data",
         {
-            "MetricDataResults": [_result("m0_0", [0, 1], [100.0, 200.0], "PartialData"), _result("m0_4", [0], [3.0])],
+            "MetricDataResults": [_result("m0_0", [0, 1], [100.0, 200.0], "PartialData"), _result("m0_3", [0], [3.0])],
             "NextToken": "page2",
         },
         expected,
@@ -108,14 +108,14 @@ def test_get_metric_data_pages_are_merged(cloudwatch: tuple[Any, Stubber], clock
     # Then both pages are merged per minute and per metric
     assert usage == {
         "amazon.nova-pro-v1:0": {
-            T0: Counts(input=100, invocations=3),
+            T0: Counts(input=100, cache_write=3),
             T0 + timedelta(minutes=1): Counts(input=200),
             T0 + timedelta(minutes=2): Counts(input=50, output=7),
         }
     }
 
 
-def test_an_unlisted_model_id_is_read_with_the_five_estimate_metrics(
+def test_an_unlisted_model_id_is_read_with_the_four_token_metrics(
     cloudwatch: tuple[Any, Stubber], clock: FakeClock
 ) -> None:
     # Given a ModelId known (from the watermark) but not listed by discovery
@@ -133,7 +133,6 @@ def test_an_unlisted_model_id_is_read_with_the_five_estimate_metrics(
         "OutputTokenCount",
         "CacheReadInputTokenCount",
         "CacheWriteInputTokenCount",
-        "Invocations",
     ]
     assert {(q["MetricStat"]["Period"], q["MetricStat"]["Stat"]) for q in params["MetricDataQueries"]} == {(60, "Sum")}
 
@@ -227,7 +226,7 @@ def test_discovery_keeps_only_per_model_id_series_and_is_cached(
 def test_only_the_metrics_listed_for_a_model_id_are_requested(
     cloudwatch: tuple[Any, Stubber], clock: FakeClock
 ) -> None:
-    # Given discovery that lists tokens and invocations for a model that never used prompt caching
+    # Given discovery that lists tokens and counters for a model that never used prompt caching
     cw, stub = cloudwatch
     listed = [
         {"Namespace": "AWS/Bedrock", "MetricName": name, "Dimensions": [{"Name": "ModelId", "Value": "a.b"}]}
@@ -242,11 +241,11 @@ def test_only_the_metrics_listed_for_a_model_id_are_requested(
     source = CloudWatchBedrockMetrics(cw, backoff_factory(clock))
     # When the id is discovered and read
     source.read_usage(sorted(source.discover_model_ids()), T0, T0 + timedelta(minutes=1))
-    # Then only its three listed estimate metrics are requested (and counted): no cache, no throttles
+    # Then only its two listed token metrics are requested (and counted): no cache, no counters
     (params,) = captured
     names = [q["MetricStat"]["Metric"]["MetricName"] for q in params["MetricDataQueries"]]
-    assert names == ["InputTokenCount", "OutputTokenCount", "Invocations"]
-    assert source.metrics_requested == 3
+    assert names == ["InputTokenCount", "OutputTokenCount"]
+    assert source.metrics_requested == 2
 
 
 # --- Bedrock inference profiles ---------------------------------------------------------

@@ -1,9 +1,9 @@
 """Read ``AWS/Bedrock`` token and invocation metrics from CloudWatch, in as few calls as allowed.
 
 ``GetMetricData`` is billed per metric requested ($0.01 per 1,000), on every run, so a
-run requests only the metrics the estimate needs (``METRIC_FIELDS``: four token counts
-and ``Invocations``) and, of those, only the ones CloudWatch lists for that ``ModelId``
-(a model that never used prompt caching has no cache metrics: 3 metrics, not 5). At
+run requests only the metrics the estimate prices (``METRIC_FIELDS``: the four token
+counts) and, of those, only the ones CloudWatch lists for that ``ModelId`` (a model that
+never used prompt caching has no cache metrics: 2 metrics, not 4). At
 most 500 queries go in one call. Discovery lists the ``ModelId`` dimension of the whole
 namespace with ``ListMetrics`` (500 metrics a page, $0.01 per 1,000 requests), and is
 cached for a few minutes.

@@ -135,7 +135,7 @@ def render_table(estimate: Estimate, region: str) -> str:
     out = [
         f"Estimated Bedrock cost in {region}, {estimate.start:%Y-%m-%d %H:%M} to {estimate.end:%Y-%m-%d %H:%M} UTC "
         f"(clock: estimate; catalog {estimate.catalog_version}{'; CUR-calibrated' if estimate.calibrated else ''})\n",
-        f"Total: {_cost(estimate.total)} USD, {estimate.total.counts.invocations} invocations\n\n",
+        f"Total: {_cost(estimate.total)} USD\n\n",
         "By model\n",
         format_table(_rows(estimate.by_model), ["model", *header]),
     ]

@@ -32,14 +32,13 @@ METRIC_FIELDS: dict[str, str] = {
     "OutputTokenCount": "output",
     "CacheReadInputTokenCount": "cache_read",
     "CacheWriteInputTokenCount": "cache_write",
-    "Invocations": "invocations",
 }
 """CloudWatch ``AWS/Bedrock`` metrics the estimate reads -> ``Counts`` field. Order fixes query ids.
 
-Only what the estimate needs: the four token counts, and ``Invocations`` for the
-request count in its outputs. Every metric requested costs money on every run
-(``GetMetricData`` is $0.01 per 1,000 metrics), so throttles and errors are not read
-here: their alarms and graphs read ``AWS/Bedrock`` directly, at no per-run cost.
+Only what the price needs: the four token counts. Every metric requested costs money on
+every run (``GetMetricData`` is $0.01 per 1,000 metrics), so invocations, throttles and
+errors are not read here: their alarms and graphs read ``AWS/Bedrock`` directly, at no
+per-run cost, and request counts come from the invocation-log clock.
 """
 
 KIND_FIELD: dict[UsageKind, str] = {
@@ -227,10 +226,6 @@ class Totals:
             "output_tokens": self.counts.output,
             "cache_read_tokens": self.counts.cache_read,
             "cache_write_tokens": self.counts.cache_write,
-            "invocations": self.counts.invocations,
-            "throttles": self.counts.throttles,
-            "client_errors": self.counts.client_errors,
-            "server_errors": self.counts.server_errors,
         }
 
 
