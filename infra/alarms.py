@@ -4,11 +4,12 @@ Every alarm notifies the alert topic on ALARM only (OK notifications would doubl
 traffic for no decision), and carries a marker in its description (``alarm_marker``)
 telling the Slack notifier which kind of alert it is.
 
-1. **Token spike per model** on native ``AWS/Bedrock`` ``InputTokenCount``. Model ids
-   are not known at synth time and alarms cannot use ``SEARCH()``, so this is a
-   multi-time-series Metrics Insights alarm: ``GROUP BY ModelId``, each model is a
-   contributor evaluated on its own, and a model first used next month is covered
-   without a redeploy. 1-minute native data, 5-minute sum, one breaching period.
+1. **Token spike** on native ``AWS/Bedrock`` ``InputTokenCount``, the account-wide
+   series (all model ids): one standard alarm, $0.10 a month. A per-model Metrics
+   Insights alarm (``GROUP BY ModelId``) is billed per series it analyses, one per
+   ``ModelId`` (each application inference profile is one): $12 a month at 120 ids,
+   more than the rest of the tracker. Which model spiked is on the dashboard (tokens by
+   model) and in the estimate records. 1-minute native data, 5-minute sum.
 2. **Cost pace per budget**: the estimator's ``EstimatedCostUSD`` (per
    ``TagKey``/``TagValue``, and the dimensionless total) summed over 5 minutes, against
    the daily budget pro-rated to 5 minutes × ``thresholds.daily_pace_multiple``
@@ -18,7 +19,8 @@ telling the Slack notifier which kind of alert it is.
    on total estimated cost: above the learnt band for two 15-minute periods.
 4. **Throttle rate and error rate** on ``AWS/Bedrock`` (metric math over the
    account-wide series, "across all model IDs").
-5. **Unpriced tokens**: any token of a model the catalog cannot price (per ``Model``).
+5. **Unpriced tokens**: any token of a model the catalog cannot price (the estimator's
+   dimensionless ``UnpricedTokens``; the per-``Model`` series say which model).
 6. **Composite: spike AND anomaly**, the low-noise page.
 
 Alarms cover the stack's region for ``AWS/Bedrock`` metrics; the estimator's metrics
@@ -48,13 +50,6 @@ FAST_PERIOD: Final = Duration.minutes(5)
 ANOMALY_PERIOD: Final = Duration.minutes(15)
 DAYS_PER_MONTH_FOR_PACE: Final = Decimal(30)
 SECONDS_PER_DAY: Final = Decimal(86_400)
-
-SPIKE_QUERY: Final = (
-    'SELECT SUM(InputTokenCount) FROM SCHEMA("AWS/Bedrock", ModelId) GROUP BY ModelId ORDER BY SUM() DESC'
-)
-UNPRICED_QUERY: Final = (
-    f'SELECT SUM({UNPRICED_METRIC}) FROM SCHEMA("{METRICS_NAMESPACE}", Model) GROUP BY Model ORDER BY SUM() DESC'
-)
 
 
 @dataclass(frozen=True)
@@ -109,16 +104,16 @@ class CostAlarms(Construct):
         # 1. Token spike per model ---------------------------------------------------
         self.token_spike = self._alarm(
             "TokenSpike",
-            cloudwatch.MathExpression(
-                expression=SPIKE_QUERY,
-                using_metrics={},
+            cloudwatch.Metric(
+                namespace=BEDROCK_NAMESPACE,
+                metric_name="InputTokenCount",
+                statistic="Sum",
                 period=FAST_PERIOD,
-                label="Input tokens per model (5 min)",
             ),
             threshold=thresholds.spike_input_tokens_5min,
             evaluation_periods=1,
-            description=f"Input tokens of one model above {thresholds.spike_input_tokens_5min:,} in 5 minutes "
-            "(AWS/Bedrock InputTokenCount).",
+            description=f"Input tokens above {thresholds.spike_input_tokens_5min:,} in 5 minutes "
+            "(AWS/Bedrock InputTokenCount, all models).",
             marker=alarm_marker("token_spike", "warning"),
             # No invocations means no data points: that is the quietest state, not a problem.
             missing=cloudwatch.TreatMissingData.NOT_BREACHING,
@@ -230,8 +225,11 @@ class CostAlarms(Construct):
         # 5. Unpriced tokens -----------------------------------------------------------
         self.unpriced = self._alarm(
             "UnpricedTokens",
-            cloudwatch.MathExpression(
-                expression=UNPRICED_QUERY, using_metrics={}, period=FAST_PERIOD, label="Unpriced tokens per model"
+            cloudwatch.Metric(
+                namespace=METRICS_NAMESPACE,
+                metric_name=UNPRICED_METRIC,
+                statistic="Sum",
+                period=FAST_PERIOD,
             ),
             threshold=0,
             evaluation_periods=1,

@@ -216,6 +216,11 @@ class Estimator(_Strict):
     settle_minutes: int = Field(default=3, ge=0, le=60, description="CloudWatch settling delay")
     max_catchup_minutes_per_run: int = Field(default=24 * 60, ge=5, le=15 * 24 * 60)
     profile_cache_ttl_seconds: int = Field(default=900, ge=0, le=86_400)
+    metric_detail: Literal["alarms", "full"] = Field(
+        default="alarms",
+        description="'alarms': only the custom metrics alarms watch (total, budgeted tag values, unpriced); "
+        "'full': also cost and tokens per model and per tag value (~5 metrics each, $0.30/month apiece).",
+    )
 
 
 class PriceOverride(_Strict):
@@ -231,6 +236,43 @@ class PriceOverride(_Strict):
 class Pricing(_Strict):
     overrides: list[PriceOverride] = Field(default_factory=list)
     discount_pct: Decimal = Field(default=Decimal("0"), ge=0, lt=100)
+
+
+class Organization(_Strict):
+    """Organisation mode (docs/organizations.md): a central stack plus a collector per member account.
+
+    Present: ``app.py`` also builds the organisation stack (central bucket, event bus, OAM
+    sink, StackSets); absent: one account, one stack, as before.
+    """
+
+    organization_id: str = Field(
+        pattern=r"^o-[a-z0-9]{10,32}$", description="AWS Organizations id (aws:PrincipalOrgID)."
+    )
+    organizational_unit_ids: list[str] = Field(
+        min_length=1, description="OUs (or the root r-...) whose accounts get a collector, now and when added."
+    )
+    home_region: str = Field(description="Region of the central stack and of every member's collector.")
+    collector_schedule_minutes: int = Field(
+        default=60,
+        ge=5,
+        le=60,
+        description="Estimator schedule in member accounts; GetMetricData is billed per run, per ModelId.",
+    )
+
+    @field_validator("organizational_unit_ids")
+    @classmethod
+    def _ous(cls, value: list[str]) -> list[str]:
+        for ou in value:
+            if not re.match(r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$", ou):
+                raise ValueError(f"{ou!r} is not an OU id (ou-xxxx-xxxxxxxx) or a root id (r-xxxx)")
+        return value
+
+    @field_validator("home_region")
+    @classmethod
+    def _home(cls, value: str) -> str:
+        if not _REGION_RE.match(value):
+            raise ValueError(f"{value!r} is not an AWS region name like 'us-east-1'")
+        return value
 
 
 class Config(_Strict):
@@ -249,6 +291,7 @@ class Config(_Strict):
     thresholds: Thresholds = Field(default_factory=Thresholds)
     estimator: Estimator = Field(default_factory=Estimator)
     pricing: Pricing = Field(default_factory=Pricing)
+    organization: Organization | None = None
 
     @field_validator("regions")
     @classmethod
@@ -275,6 +318,8 @@ class Config(_Strict):
         for key in self.budgets.per_tag:
             if key not in self.report_tag_keys:
                 raise ValueError(f"budgets.per_tag key {key!r} is not in report_tag_keys")
+        if self.organization is not None and self.organization.home_region not in self.regions:
+            raise ValueError(f"organization.home_region {self.organization.home_region!r} is not in regions")
         return self
 
 

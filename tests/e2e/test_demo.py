@@ -40,7 +40,7 @@ EXPECTED_ALERT_KINDS: dict[tuple[str, ...], set[str]] = {
 """Alert kinds the demo must produce when all the listed steps are installed."""
 EXPECTED_METRICS: dict[str, set[str]] = {
     "tags_step": {"TagCompliancePct", "NonCompliantResources"},
-    "estimate_step": {"EstimatedCostUSD", "Tokens"},
+    "estimate_step": {"EstimatedCostUSD", "UnpricedTokens"},
 }
 """Dashboard metrics each step must leave in the emulator's CloudWatch."""
 

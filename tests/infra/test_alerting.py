@@ -267,13 +267,12 @@ def test_no_slack_secret_means_no_notifier(minimal: Synth) -> None:
 # --------------------------------------------------------------------------- alarms
 
 
-def test_token_spike_is_a_per_model_metrics_insights_alarm(full: Synth) -> None:
+def test_token_spike_is_one_standard_alarm_on_the_account_wide_series(full: Synth) -> None:
+    # One metric ($0.10/month) instead of a Metrics Insights alarm billed per ModelId it analyses
     (spike,) = alarms_by_kind(full)["token_spike"]
-    (query,) = spike["Metrics"]
-    assert query["Expression"] == (
-        'SELECT SUM(InputTokenCount) FROM SCHEMA("AWS/Bedrock", ModelId) GROUP BY ModelId ORDER BY SUM() DESC'
-    )
-    assert query["Period"] == 300
+    assert (spike["Namespace"], spike["MetricName"], spike["Statistic"]) == ("AWS/Bedrock", "InputTokenCount", "Sum")
+    assert "Dimensions" not in spike
+    assert spike["Period"] == 300
     assert spike["Threshold"] == 250000
     assert spike["EvaluationPeriods"] == 1
     assert spike["ComparisonOperator"] == "GreaterThanThreshold"
@@ -367,9 +366,12 @@ def test_throttle_and_error_rates_are_metric_math_on_bedrock(
 
 def test_unpriced_tokens_alarm_fires_on_the_first_token(full: Synth) -> None:
     (alarm,) = alarms_by_kind(full)["unpriced_model"]
-    (query,) = alarm["Metrics"]
-    assert query["Expression"].startswith('SELECT SUM(UnpricedTokens) FROM SCHEMA("BedrockCostTracker", Model)')
-    assert "GROUP BY Model" in query["Expression"]
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == (
+        "BedrockCostTracker",
+        "UnpricedTokens",
+        "Sum",
+    )
+    assert "Dimensions" not in alarm
     assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
     assert alarm["TreatMissingData"] == "notBreaching"
     assert alarm["AlarmActions"] == [{"Ref": topic_id(full)}]

@@ -115,7 +115,7 @@ def test_get_metric_data_is_batched_at_500_queries_per_call(aws: Any) -> None:
     # Given 130 ModelIds with one minute of data each (130 x 8 = 1,040 queries)
     cloudwatch = boto3.client("cloudwatch", region_name=REGION)
     minute = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=10)
-    ids = [f"acme.model-{i:03d}-v1" for i in range(130)]
+    ids = [f"acme.model-{i:03d}-v1" for i in range(260)]
     data = [
         {
             "MetricName": "InputTokenCount",
@@ -125,7 +125,12 @@ def test_get_metric_data_is_batched_at_500_queries_per_call(aws: Any) -> None:
         }
         for i, m in enumerate(ids)
     ] + [
-        {"MetricName": "Invocations", "Dimensions": [{"Name": "ModelId", "Value": m}], "Timestamp": minute, "Value": 1}
+        {
+            "MetricName": "OutputTokenCount",
+            "Dimensions": [{"Name": "ModelId", "Value": m}],
+            "Timestamp": minute,
+            "Value": 1,
+        }
         for m in ids
     ]
     for i in range(0, len(data), 500):
@@ -143,10 +148,12 @@ def test_get_metric_data_is_batched_at_500_queries_per_call(aws: Any) -> None:
     # When every id is discovered and read
     discovered = source.discover_model_ids()
     usage = source.read_usage(sorted(discovered), minute, minute + timedelta(minutes=1))
-    # Then ListMetrics found them all, and 3 calls of at most 500 queries read them
+    # Then ListMetrics found them all, and 2 calls of at most 500 queries read them: only the 2
+    # metrics listed per id (input and output tokens) are requested, 520 in all
     assert discovered == set(ids)
-    assert sizes == [MAX_QUERIES_PER_CALL, MAX_QUERIES_PER_CALL, 40]
-    assert {m: usage[m][minute] for m in ids} == {m: Counts(input=i + 1, invocations=1) for i, m in enumerate(ids)}
-    # And discovery is cached: a second run lists nothing
+    assert sizes == [MAX_QUERIES_PER_CALL, 20]
+    assert {m: usage[m][minute] for m in ids} == {m: Counts(input=i + 1, output=1) for i, m in enumerate(ids)}
+    # And discovery is cached: a second run lists nothing (the first read two pages of 500)
+    assert len(list_calls) == 2
     source.discover_model_ids()
-    assert len(list_calls) == 1
+    assert len(list_calls) == 2

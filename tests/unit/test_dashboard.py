@@ -115,15 +115,23 @@ def test_billed_gauge_reads_the_reporters_running_total_not_a_sum(body: dict[str
     assert estimated["properties"]["metrics"][2][0]["expression"] == month_to_date("hourly")
 
 
-def test_per_model_widgets_use_search_so_new_models_appear_without_redeploy(body: dict[str, Any]) -> None:
-    # Given model ids unknown at synth time
-    (by_model,) = _titled(body, r"^Estimated cost by model")
-    (unpriced,) = _titled(body, r"^Unpriced tokens by model")
-    # Then per-model graphs are SEARCH expressions pinned to the Model dimension, stacked
-    assert _expressions(by_model) == [
-        "SEARCH('{BedrockCostTracker,Model} MetricName=\"EstimatedCostUSD\"', 'Sum', 3600)"
-    ]
+def test_cost_by_model_prices_native_bedrock_tokens_with_metric_math(body: dict[str, Any]) -> None:
+    # Given no per-model custom metric (each would cost $0.30 a month)
+    (by_model,) = _titled(body, r"^Cost by model at list price")
+    metrics = by_model["properties"]["metrics"]
+    visible = [m[0] for m in metrics if m[0].get("visible", True)]
+    hidden = [m[0]["expression"] for m in metrics if not m[0].get("visible", True)]
+    # Then every hidden series sums an AWS/Bedrock token metric of one model, never our namespace
+    assert hidden
+    assert all("SEARCH('{AWS/Bedrock,ModelId}" in e for e in hidden)
+    assert not any("BedrockCostTracker" in e for e in hidden)
+    # And each model's cost is its token sums times its list price per million
+    sonnet = next(m for m in visible if m["label"] == "Claude Sonnet 4.6")
+    index = sonnet["id"].removeprefix("cost")
+    assert sonnet["expression"].startswith(f"(t{index}_0 * 3.30 + t{index}_1 * 16.50")
+    assert sonnet["expression"].endswith(") / 1000000")
     assert by_model["properties"]["stacked"] is True
+    (unpriced,) = _titled(body, r"^Unpriced tokens by model")
     assert "UnpricedTokens" in _expressions(unpriced)[0]
 
 
@@ -144,28 +152,27 @@ def test_latency_percentiles_per_model_in_every_configured_region(body: dict[str
         assert any("InvocationClientErrors" in e for e in _expressions(errors))
 
 
-def test_one_cost_graph_per_report_tag_key_with_daily_budget_lines(body: dict[str, Any]) -> None:
-    # Given report tag keys team/project/environment and a $400 daily budget for team=ml
+def test_one_cost_graph_per_budgeted_tag_key_with_daily_budget_lines(body: dict[str, Any]) -> None:
+    # Given report tag keys team/project/environment, budgets on team only, a $400 daily budget for team=ml
     (team,) = _titled(body, r"^Estimated cost by team")
-    (project,) = _titled(body, r"^Estimated cost by project")
-    (environment,) = _titled(body, r"^Estimated cost by environment")
-    # Then each graph searches EstimatedCostUSD for its own TagKey
+    # Then the team graph searches EstimatedCostUSD for its TagKey and shows the daily budget line
     assert 'TagKey="team"' in _expressions(team)[0]
-    assert 'TagKey="environment"' in _expressions(environment)[0]
-    # And the team graph shows the daily budget line; project has none
     assert team["properties"]["annotations"]["horizontal"] == [
         {"value": 400, "label": "ml daily budget", "color": "#d62728"}
     ]
-    assert "annotations" not in project["properties"]
+    # And the keys without a budget (no metric series) point to Athena instead of an empty graph
+    assert not _titled(body, r"^Estimated cost by (project|environment)")
+    (note,) = [w for w in body["widgets"] if "Cost by project, environment" in w["properties"].get("markdown", "")]
+    assert "bedrock_estimates" in note["properties"]["markdown"]
 
 
 def test_tokens_by_kind_and_cache_hit_rate(body: dict[str, Any]) -> None:
     (tokens,) = _titled(body, r"^Tokens by kind")
     (hit_rate,) = _titled(body, r"^Cache hit rate")
-    # Then the four token kinds come from the estimator's all-model Tokens{TokenKind} series
-    kinds = [m[:4] for m in tokens["properties"]["metrics"]]
-    assert kinds == [
-        ["BedrockCostTracker", "Tokens", "TokenKind", k] for k in ("input", "output", "cache-read", "cache-write")
+    # Then the four token kinds are sums of Bedrock's own per-ModelId series (no custom metric)
+    assert _expressions(tokens) == [
+        f"SUM(SEARCH('{{AWS/Bedrock,ModelId}} MetricName=\"{name}\"', 'Sum', 300))"
+        for name in ("InputTokenCount", "OutputTokenCount", "CacheReadInputTokenCount", "CacheWriteInputTokenCount")
     ]
     # And the hit rate is cache read / (input + cache read), on a 0-100 axis
     assert "100 * FILL(tok_cr, 0) / (FILL(tok_in, 0) + FILL(tok_cr, 0))" in _expressions(hit_rate)
@@ -201,7 +208,6 @@ def test_every_metric_of_the_contract_is_on_the_dashboard(body: dict[str, Any]) 
     assert names == {
         "EstimatedCostUSD",
         "BilledCostUSD",
-        "Tokens",
         "UnpricedTokens",
         "EstimateDriftPct",
         "TagCompliancePct",

@@ -184,10 +184,15 @@ def _points_at(points: list, when: datetime) -> dict[tuple, dict]:  # type: igno
     return {p.dimensions: dict(p.values) for p in points if p.timestamp == when}
 
 
-def test_metric_points_cover_total_model_and_tag_with_minute_timestamps() -> None:
-    # When minutes 0..3 are turned into metric points (minute 3 has no traffic)
+def test_full_detail_covers_total_model_and_tag_with_minute_timestamps() -> None:
+    # When minutes 0..3 are turned into metric points with full detail (minute 3 has no traffic)
     points = metric_points(
-        usage(), resolved=RESOLVED, catalog=CATALOG, minutes=[minute(i) for i in range(4)], tag_keys=("team",)
+        usage(),
+        resolved=RESOLVED,
+        catalog=CATALOG,
+        minutes=[minute(i) for i in range(4)],
+        tag_keys=("team",),
+        detail="full",
     )
     m1 = _points_at(points, minute(1))
     # Then the total has no dimension and carries cost and unpriced tokens
@@ -219,7 +224,13 @@ def test_dimension_values_beyond_the_cap_fold_into_other() -> None:
     data = {f"p{i}": {minute(0): Counts(input=1000 * (i + 1))} for i in range(5)}
     # When points are built
     points = metric_points(
-        data, resolved=resolved, catalog=CATALOG, minutes=[minute(0)], tag_keys=("team",), tag_value_cap=2
+        data,
+        resolved=resolved,
+        catalog=CATALOG,
+        minutes=[minute(0)],
+        tag_keys=("team",),
+        tag_value_cap=2,
+        detail="full",
     )
     values = {dict(p.dimensions)[DIM_TAG_VALUE] for p in points if DIM_TAG_VALUE in dict(p.dimensions)}
     # Then the two costliest keep their names and the rest are summed under (other)
@@ -298,7 +309,34 @@ def test_budgeted_tag_values_keep_their_own_metric_beyond_the_cap() -> None:
         tag_keys=("team",),
         tag_value_cap=2,
         pinned_tag_values={"team": frozenset({"t0"})},
+        detail="full",
     )
     values = {dict(p.dimensions)[DIM_TAG_VALUE] for p in points if DIM_TAG_VALUE in dict(p.dimensions)}
     # Then its alarm still has data: it is kept, and the cap applies to the others
     assert values == {"t0", "t4", "t3", OTHER}
+
+
+def test_alarm_detail_emits_only_what_alarms_watch() -> None:
+    # Given traffic of a team=ml profile, an untagged model and an unknown model, and a budget on team=ml
+    # When minutes 0..3 become points with the default detail
+    points = metric_points(
+        usage(),
+        resolved=RESOLVED,
+        catalog=CATALOG,
+        minutes=[minute(i) for i in range(4)],
+        tag_keys=("team",),
+        pinned_tag_values={"team": frozenset({"ml"})},
+    )
+    series = {p.dimensions for p in points}
+    # Then the series are the total, the budgeted tag value and the unpriced model: no tokens, no per-model cost
+    assert series == {
+        (),
+        ((DIM_TAG_KEY, "team"), (DIM_TAG_VALUE, "ml")),
+        ((DIM_MODEL, "acme.mystery-model-v1"),),
+    }
+    m1 = _points_at(points, minute(1))
+    assert m1[()] == {METRIC_COST: D("0.00165") + D("1.600032")}
+    assert m1[((DIM_TAG_KEY, "team"), (DIM_TAG_VALUE, "ml"))] == {METRIC_COST: D("1.600032")}
+    assert _points_at(points, minute(2))[((DIM_MODEL, "acme.mystery-model-v1"),)] == {METRIC_UNPRICED: 300}
+    # And an idle minute still carries the zero total (the anomaly band and pace alarms see 0)
+    assert _points_at(points, minute(3)) == {(): {METRIC_COST: D(0)}}

@@ -92,7 +92,7 @@ def test_get_metric_data_pages_are_merged(cloudwatch: tuple[Any, Stubber], clock
     stub.add_response(
         "get_metric_data",
         {
-            "MetricDataResults": [_result("m0_0", [0, 1], [100.0, 200.0], "PartialData"), _result("m0_4", [0], [3.0])],
+            "MetricDataResults": [_result("m0_0", [0, 1], [100.0, 200.0], "PartialData"), _result("m0_3", [0], [3.0])],
             "NextToken": "page2",
         },
         expected,
@@ -108,14 +108,17 @@ def test_get_metric_data_pages_are_merged(cloudwatch: tuple[Any, Stubber], clock
     # Then both pages are merged per minute and per metric
     assert usage == {
         "amazon.nova-pro-v1:0": {
-            T0: Counts(input=100, invocations=3),
+            T0: Counts(input=100, cache_write=3),
             T0 + timedelta(minutes=1): Counts(input=200),
             T0 + timedelta(minutes=2): Counts(input=50, output=7),
         }
     }
 
 
-def test_get_metric_data_builds_eight_queries_per_model_id(cloudwatch: tuple[Any, Stubber], clock: FakeClock) -> None:
+def test_an_unlisted_model_id_is_read_with_the_four_token_metrics(
+    cloudwatch: tuple[Any, Stubber], clock: FakeClock
+) -> None:
+    # Given a ModelId known (from the watermark) but not listed by discovery
     cw, stub = cloudwatch
     captured: list[dict[str, Any]] = []
     cw.meta.events.register(
@@ -130,10 +133,6 @@ def test_get_metric_data_builds_eight_queries_per_model_id(cloudwatch: tuple[Any
         "OutputTokenCount",
         "CacheReadInputTokenCount",
         "CacheWriteInputTokenCount",
-        "Invocations",
-        "InvocationThrottles",
-        "InvocationClientErrors",
-        "InvocationServerErrors",
     ]
     assert {(q["MetricStat"]["Period"], q["MetricStat"]["Stat"]) for q in params["MetricDataQueries"]} == {(60, "Sum")}
 
@@ -193,25 +192,60 @@ def test_discovery_keeps_only_per_model_id_series_and_is_cached(
     cloudwatch: tuple[Any, Stubber], clock: FakeClock
 ) -> None:
     cw, stub = cloudwatch
-    params = {"Namespace": "AWS/Bedrock", "MetricName": "Invocations", "Dimensions": [{"Name": "ModelId"}]}
+    params = {"Namespace": "AWS/Bedrock", "Dimensions": [{"Name": "ModelId"}]}
 
-    def metric(*dims: tuple[str, str]) -> dict[str, Any]:
+    def metric(*dims: tuple[str, str], name: str = "Invocations") -> dict[str, Any]:
         return {
             "Namespace": "AWS/Bedrock",
-            "MetricName": "Invocations",
+            "MetricName": name,
             "Dimensions": [{"Name": n, "Value": v} for n, v in dims],
         }
 
     stub.add_response(
         "list_metrics",
-        {"Metrics": [metric(("ModelId", "a.b")), metric(("ModelId", "a.b"), ("Other", "x"))], "NextToken": "t"},
+        {
+            "Metrics": [
+                metric(("ModelId", "a.b")),
+                metric(("ModelId", "a.b"), name="OutputTokenCount"),
+                metric(("ModelId", "a.b"), ("Other", "x")),
+                metric(("ModelId", "latency.only"), name="InvocationLatency"),
+            ],
+            "NextToken": "t",
+        },
         params,
     )
-    stub.add_response("list_metrics", {"Metrics": [metric(("ModelId", ARN))]}, {**params, "NextToken": "t"})
+    stub.add_response(
+        "list_metrics", {"Metrics": [metric(("ModelId", ARN), name="InputTokenCount")]}, {**params, "NextToken": "t"}
+    )
     source = CloudWatchBedrockMetrics(cw, backoff_factory(clock), discovery_ttl_seconds=300, clock=clock)
     assert source.discover_model_ids() == {"a.b", ARN}
     clock.now += 100
     assert source.discover_model_ids() == {"a.b", ARN}  # cached: no third response queued
+
+
+def test_only_the_metrics_listed_for_a_model_id_are_requested(
+    cloudwatch: tuple[Any, Stubber], clock: FakeClock
+) -> None:
+    # Given discovery that lists tokens and counters for a model that never used prompt caching
+    cw, stub = cloudwatch
+    listed = [
+        {"Namespace": "AWS/Bedrock", "MetricName": name, "Dimensions": [{"Name": "ModelId", "Value": "a.b"}]}
+        for name in ("InputTokenCount", "OutputTokenCount", "Invocations", "InvocationThrottles")
+    ]
+    stub.add_response("list_metrics", {"Metrics": listed})
+    captured: list[dict[str, Any]] = []
+    cw.meta.events.register(
+        "provide-client-params.cloudwatch.GetMetricData", lambda params, **_: captured.append(params)
+    )
+    stub.add_response("get_metric_data", {"MetricDataResults": []})
+    source = CloudWatchBedrockMetrics(cw, backoff_factory(clock))
+    # When the id is discovered and read
+    source.read_usage(sorted(source.discover_model_ids()), T0, T0 + timedelta(minutes=1))
+    # Then only its two listed token metrics are requested (and counted): no cache, no counters
+    (params,) = captured
+    names = [q["MetricStat"]["Metric"]["MetricName"] for q in params["MetricDataQueries"]]
+    assert names == ["InputTokenCount", "OutputTokenCount"]
+    assert source.metrics_requested == 2
 
 
 # --- Bedrock inference profiles ---------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -82,12 +83,17 @@ def steady(model_id: str, start: datetime, minutes: int, tokens: int = 1000) -> 
 
 
 def run(
-    source: FakeSource, store: FakeStore, sink: FakeSink, publisher: CollectingMetricPublisher, now: datetime = NOW
+    source: FakeSource,
+    store: FakeStore,
+    sink: FakeSink,
+    publisher: CollectingMetricPublisher,
+    now: datetime = NOW,
+    settings: EstimatorSettings = SETTINGS,
 ):  # type: ignore[no-untyped-def]
     return run_region(
         "us-east-1",
         now=now,
-        settings=SETTINGS,
+        settings=settings,
         source=source,
         directory=InMemoryProfileDirectory(),
         catalog=CATALOG,
@@ -151,8 +157,8 @@ def test_a_late_listed_model_id_is_backfilled_once() -> None:
     data = {NOVA: steady(NOVA, wm - timedelta(minutes=60), 65), SONNET: steady(SONNET, late_start, 45, tokens=10)}
     store = FakeStore(WatermarkState(minute=wm, model_ids=frozenset({NOVA})))
     publisher = CollectingMetricPublisher()
-    # When the next run sees it listed
-    result = run(FakeSource(data), store, FakeSink([]), publisher)
+    # When the next run sees it listed (full metric detail, to see per-model points)
+    result = run(FakeSource(data), store, FakeSink([]), publisher, settings=replace(SETTINGS, metric_detail="full"))
     # Then its 40 minutes behind the watermark are published and estimated, the old id's are not
     assert result.new_model_ids == [SONNET]
     sonnet_points = [p for p in publisher.points if p.dimensions == ((DIM_MODEL, "Claude Sonnet 4.6"),)]

@@ -1,9 +1,12 @@
 """Read ``AWS/Bedrock`` token and invocation metrics from CloudWatch, in as few calls as allowed.
 
-``GetMetricData`` takes at most 500 queries per call; each ``ModelId`` needs 8 (the
-four token counts and four invocation counters), so 1,000 ``ModelId`` values cost 16
-calls per window, plus a page per ~100,800 data points. Discovery uses ``ListMetrics``
-(500 metrics a page) on ``Invocations`` only, and is cached for a few minutes.
+``GetMetricData`` is billed per metric requested ($0.01 per 1,000), on every run, so a
+run requests only the metrics the estimate prices (``METRIC_FIELDS``: the four token
+counts) and, of those, only the ones CloudWatch lists for that ``ModelId`` (a model that
+never used prompt caching has no cache metrics: 2 metrics, not 4). At
+most 500 queries go in one call. Discovery lists the ``ModelId`` dimension of the whole
+namespace with ``ListMetrics`` (500 metrics a page, $0.01 per 1,000 requests), and is
+cached for a few minutes.
 
 Throttling and 5xx answers are retried with exponential backoff and full jitter until
 a deadline tied to the Lambda's remaining time; then the run fails without moving the
@@ -100,6 +103,10 @@ class CloudWatchBedrockMetrics:
         self._ttl = discovery_ttl_seconds
         self._clock = clock
         self._discovered: tuple[float, set[str]] | None = None
+        self._listed: dict[str, set[str]] = {}
+        """``ModelId`` -> the ``METRIC_FIELDS`` names CloudWatch lists for it."""
+        self.metrics_requested = 0
+        """Metrics requested with ``GetMetricData`` so far (what the bill counts)."""
 
     def discover_model_ids(self) -> set[str]:
         """Every ``ModelId`` with Bedrock metrics in the last two weeks (cached)."""
@@ -108,11 +115,11 @@ class CloudWatchBedrockMetrics:
             return set(self._discovered[1])
         backoff = self._backoff()
         found: set[str] = set()
+        listed: dict[str, set[str]] = {}
         token: str | None = None
         while True:
             kwargs: dict[str, Any] = {
                 "Namespace": BEDROCK_NAMESPACE,
-                "MetricName": "Invocations",
                 "Dimensions": [{"Name": MODEL_ID_DIMENSION}],
             }
             if token:
@@ -122,19 +129,33 @@ class CloudWatchBedrockMetrics:
                 dims = metric.get("Dimensions", [])
                 # Only the per-ModelId series: other dimension sets would double count.
                 if len(dims) == 1 and dims[0].get("Name") == MODEL_ID_DIMENSION and dims[0].get("Value"):
-                    found.add(str(dims[0]["Value"]))
+                    model_id = str(dims[0]["Value"])
+                    name = str(metric.get("MetricName", ""))
+                    if name in METRIC_FIELDS:
+                        found.add(model_id)
+                        listed.setdefault(model_id, set()).add(name)
             token = page.get("NextToken")
             if not token:
                 break
         self._discovered = (now, found)
+        self._listed = listed
         return set(found)
 
+    def _metric_names(self, model_id: str) -> list[str]:
+        """The metrics to request for ``model_id``: those listed for it, else all of them
+        (an id known from the watermark but not listed this time is read in full)."""
+        listed = self._listed.get(model_id)
+        return [name for name in METRIC_FIELDS if listed is None or name in listed]
+
     def read_usage(self, model_ids: Sequence[str], start: datetime, end: datetime) -> dict[str, dict[datetime, Counts]]:
-        """1-minute sums of the 8 metrics for every id over ``[start, end)``, all pages read."""
+        """1-minute sums of the listed ``METRIC_FIELDS`` for every id over ``[start, end)``, all pages read."""
         queries: list[MetricDataQueryTypeDef] = []
         owner: dict[str, tuple[str, str]] = {}
         for index, model_id in enumerate(model_ids):
+            names = self._metric_names(model_id)
             for metric_index, (metric_name, field_name) in enumerate(METRIC_FIELDS.items()):
+                if metric_name not in names:
+                    continue
                 query_id = _query_id(index, metric_index)
                 owner[query_id] = (model_id, field_name)
                 queries.append(
@@ -156,6 +177,7 @@ class CloudWatchBedrockMetrics:
         backoff = self._backoff()
         for offset in range(0, len(queries), MAX_QUERIES_PER_CALL):
             batch = queries[offset : offset + MAX_QUERIES_PER_CALL]
+            self.metrics_requested += len(batch)
             self._read_batch(batch=batch, owner=owner, start=start, end=end, values=values, backoff=backoff)
         return {
             model_id: {minute: Counts.from_fields(fields) for minute, fields in sorted(minutes.items())}

@@ -135,9 +135,7 @@ def render_table(estimate: Estimate, region: str) -> str:
     out = [
         f"Estimated Bedrock cost in {region}, {estimate.start:%Y-%m-%d %H:%M} to {estimate.end:%Y-%m-%d %H:%M} UTC "
         f"(clock: estimate; catalog {estimate.catalog_version}{'; CUR-calibrated' if estimate.calibrated else ''})\n",
-        f"Total: {_cost(estimate.total)} USD, {estimate.total.counts.invocations} invocations, "
-        f"{estimate.total.counts.throttles} throttled, "
-        f"{estimate.total.counts.client_errors + estimate.total.counts.server_errors} errors\n\n",
+        f"Total: {_cost(estimate.total)} USD\n\n",
         "By model\n",
         format_table(_rows(estimate.by_model), ["model", *header]),
     ]

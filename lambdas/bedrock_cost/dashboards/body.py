@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from bedrock_cost.config import Budget, Config
+from bedrock_cost.dashboards.model_cost import model_cost_metrics
 
 NAMESPACE = "BedrockCostTracker"
 BEDROCK_NAMESPACE = "AWS/Bedrock"
@@ -47,6 +48,14 @@ TOKEN_KINDS: tuple[tuple[str, str, str], ...] = (
     ("tok_out", "output", "Output"),
     ("tok_cr", "cache-read", "Cache read"),
     ("tok_cw", "cache-write", "Cache write"),
+)
+
+BEDROCK_TOKEN_KINDS: tuple[tuple[str, str, str], ...] = (
+    # (metric id, AWS/Bedrock metric name, label)
+    ("tok_in", "InputTokenCount", "Input"),
+    ("tok_out", "OutputTokenCount", "Output"),
+    ("tok_cr", "CacheReadInputTokenCount", "Cache read"),
+    ("tok_cw", "CacheWriteInputTokenCount", "Cache write"),
 )
 
 HOUR = 3600
@@ -400,13 +409,9 @@ def _cost_graphs(grid: _Grid, config: Config, region: str) -> None:
         12,
         6,
         _metric_props(
-            "Estimated cost by model (USD per hour)",
+            "Cost by model at list price (AWS/Bedrock tokens x catalog, USD per hour)",
             region,
-            [
-                expression(
-                    search(NAMESPACE, [DIM_MODEL], ESTIMATED_COST, "Sum", HOUR), "bymodel", "${PROP('Dim.Model')}"
-                )
-            ],
+            model_cost_metrics(config, HOUR),
             stacked=True,
             period=HOUR,
         ),
@@ -424,20 +429,26 @@ def _cost_graphs(grid: _Grid, config: Config, region: str) -> None:
             stat="Maximum",
         ),
     )
-    for i, key in enumerate(config.report_tag_keys):
+    # Per-tag cost series exist only for budgeted values (their pace alarms), unless the
+    # estimator publishes full detail; every value's cost is in the Athena estimates.
+    full = config.estimator.metric_detail == "full"
+    graphed = [key for key in config.report_tag_keys if full or config.budgets.per_tag.get(key)]
+    others = [key for key in config.report_tag_keys if key not in graphed]
+    for i, key in enumerate(graphed):
         annotations = [
             {"value": _number(b.daily_usd), "label": f"{value} daily budget", "color": COLOR_BAD}
             for value, b in config.budgets.per_tag.get(key, {}).items()
             if b.daily_usd is not None
         ]
         extra: dict[str, Any] = {"annotations": {"horizontal": annotations}} if annotations else {}
-        last_alone = i == len(config.report_tag_keys) - 1 and i % 2 == 0
+        last_alone = i == len(graphed) - 1 and i % 2 == 0 and not others
         grid.place(
             "metric",
             24 if last_alone else 12,
             6,
             _metric_props(
-                f"Estimated cost by {key} (USD per day; '(untagged)' = missing tag)",
+                f"Estimated cost by {key} (USD per day; "
+                + ("'(untagged)' = missing tag)" if full else "budgeted values; every value: Athena)"),
                 region,
                 [
                     expression(
@@ -451,16 +462,27 @@ def _cost_graphs(grid: _Grid, config: Config, region: str) -> None:
                 **extra,
             ),
         )
+    if others:
+        grid.place(
+            "text",
+            12 if len(graphed) % 2 else 24,
+            6,
+            {
+                "markdown": f"**Cost by {', '.join(others)}**\n\nNo budget on these keys, so no metric series "
+                "(each costs $0.30 a month): query the estimate records in Athena (table `bedrock_estimates`) for the "
+                "last minutes, and the `bedrock_cost_by_tag` view for the bill."
+            },
+        )
 
 
 def _token_graphs(grid: _Grid, region: str) -> None:
-    # The estimator publishes Tokens{TokenKind} (all models) besides Tokens{Model,TokenKind}.
+    # Bedrock's own token metrics, summed over every ModelId: no custom metric needed.
     sums = [
-        metric(NAMESPACE, TOKENS, [(DIM_TOKEN_KIND, kind)], id=metric_id, label=label)
-        for metric_id, kind, label in TOKEN_KINDS
+        expression(f"SUM({search(BEDROCK_NAMESPACE, ['ModelId'], name, 'Sum', 300)})", metric_id, label)
+        for metric_id, name, label in BEDROCK_TOKEN_KINDS
     ]
     grid.place("metric", 12, 6, _metric_props("Tokens by kind (all models)", region, sums, stacked=True))
-    hidden = [[*entry[:-1], {**entry[-1], "visible": False}] for entry in sums]
+    hidden = [[{**entry[0], "visible": False}] for entry in sums]
     grid.place(
         "metric",
         12,

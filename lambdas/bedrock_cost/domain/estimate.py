@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from bedrock_cost.domain.model_resolution import ResolvedModel
 from bedrock_cost.domain.pricing import (
@@ -32,12 +32,14 @@ METRIC_FIELDS: dict[str, str] = {
     "OutputTokenCount": "output",
     "CacheReadInputTokenCount": "cache_read",
     "CacheWriteInputTokenCount": "cache_write",
-    "Invocations": "invocations",
-    "InvocationThrottles": "throttles",
-    "InvocationClientErrors": "client_errors",
-    "InvocationServerErrors": "server_errors",
 }
-"""CloudWatch ``AWS/Bedrock`` metric name -> ``Counts`` field. Order fixes query ids."""
+"""CloudWatch ``AWS/Bedrock`` metrics the estimate reads -> ``Counts`` field. Order fixes query ids.
+
+Only what the price needs: the four token counts. Every metric requested costs money on
+every run (``GetMetricData`` is $0.01 per 1,000 metrics), so invocations, throttles and
+errors are not read here: their alarms and graphs read ``AWS/Bedrock`` directly, at no
+per-run cost, and request counts come from the invocation-log clock.
+"""
 
 KIND_FIELD: dict[UsageKind, str] = {
     "input": "input",
@@ -54,12 +56,17 @@ RETENTION_MARGIN = timedelta(minutes=10)
 EMF_MAX_AGE = timedelta(days=14)
 """CloudWatch drops embedded-metric points older than 14 days."""
 
-# Metrics (namespace BedrockCostTracker) and their dimension sets:
-#   EstimatedCostUSD  {}  {Model}  {TagKey, TagValue}
-#   UnpricedTokens    {}  {Model}
-#   Tokens            {TokenKind}  {Model, TokenKind}  {TagKey, TagValue, TokenKind}
-# One token metric with a TokenKind dimension (input, output, cache-read, cache-write)
-# lets a dashboard stack the kinds with one SEARCH, and keeps the name list short.
+# Metrics (namespace BedrockCostTracker) and their dimension sets. Every series costs
+# $0.30 a month (prorated by the hour it receives data), so the default ("alarms") emits
+# only what an alarm watches; per-model and per-tag detail lives in the S3 records (and
+# Athena), and the dashboard prices native AWS/Bedrock token metrics with metric math.
+#   metric_detail "alarms" (default):
+#     EstimatedCostUSD  {}  {TagKey, TagValue} for budgeted (pinned) tag values only
+#     UnpricedTokens    {}  {Model}             only while unpriced tokens exist
+#   metric_detail "full" (opt-in, costs ~5 series per model and per tag value):
+#     EstimatedCostUSD  {}  {Model}  {TagKey, TagValue}
+#     UnpricedTokens    {}  {Model}
+#     Tokens            {TokenKind}  {Model, TokenKind}  {TagKey, TagValue, TokenKind}
 METRIC_COST = "EstimatedCostUSD"
 METRIC_UNPRICED = "UnpricedTokens"
 METRIC_TOKENS = "Tokens"
@@ -72,6 +79,14 @@ DEFAULT_TAG_VALUE_CAP = 25
 """Distinct ``TagValue`` dimension values per tag key per run; the rest become ``(other)``."""
 DEFAULT_MODEL_CAP = 50
 """Distinct ``Model`` dimension values per run; the rest become ``(other)``."""
+
+CUSTOM_METRIC_CAP = 12
+"""Most custom metric series the estimator may publish for a whole month in one account at
+the reference workload (docs/organizations.md): the own-bill budget of $10 a month holds
+only while this holds. ``tests/unit/test_own_bill_cap.py`` fails above it."""
+
+MetricDetail = Literal["alarms", "full"]
+ALARMS_ONLY: MetricDetail = "alarms"
 
 
 def floor_minute(moment: datetime) -> datetime:
@@ -216,10 +231,6 @@ class Totals:
             "output_tokens": self.counts.output,
             "cache_read_tokens": self.counts.cache_read,
             "cache_write_tokens": self.counts.cache_write,
-            "invocations": self.counts.invocations,
-            "throttles": self.counts.throttles,
-            "client_errors": self.counts.client_errors,
-            "server_errors": self.counts.server_errors,
         }
 
 
@@ -427,6 +438,7 @@ def _points(
     *,
     zeros: bool,
     unpriced_dim: bool = True,
+    tokens: bool = True,
 ) -> list[MetricPoint]:
     """The cost point (with unpriced tokens) and one token point per kind for one dimension set.
 
@@ -442,10 +454,12 @@ def _points(
         cost_values.append((METRIC_UNPRICED, priced.unpriced_tokens))
     if cost_values:
         points.append(MetricPoint(minute, dims, tuple(cost_values)))
+    if not tokens:
+        return points
     for kind in TOKEN_KINDS:
-        tokens = counts.tokens(kind)
-        if tokens or zeros:
-            points.append(MetricPoint(minute, (*dims, (DIM_TOKEN_KIND, kind)), ((METRIC_TOKENS, tokens),)))
+        count = counts.tokens(kind)
+        if count or zeros:
+            points.append(MetricPoint(minute, (*dims, (DIM_TOKEN_KIND, kind)), ((METRIC_TOKENS, count),)))
     return points
 
 
@@ -475,8 +489,13 @@ def metric_points(
     tag_value_cap: int = DEFAULT_TAG_VALUE_CAP,
     model_cap: int = DEFAULT_MODEL_CAP,
     pinned_tag_values: Mapping[str, frozenset[str]] | None = None,
+    detail: MetricDetail = ALARMS_ONLY,
 ) -> list[MetricPoint]:
     """Per-minute points: total (every minute, zeros included), by ``Model``, by tag value.
+
+    ``detail="alarms"`` (the default) keeps only what alarms watch: the total cost, the
+    cost of ``pinned_tag_values``, and unpriced tokens (total and by ``Model``) while
+    there are any; no token points. ``detail="full"`` writes every dimension set.
 
     ``only_model_ids`` restricts a minute to some ids: back-filled minutes of a newly
     discovered ``ModelId`` must not repeat the others. Their points land on minutes that
@@ -523,12 +542,19 @@ def metric_points(
             by_model.setdefault(model_names[model.model], _Bucket()).add(counts, priced)
             for key, value in tag_values(model.tags, tag_keys).items():
                 by_tag.setdefault((key, tag_names[key][value]), _Bucket()).add(counts, priced)
+        full = detail == "full"
         if only_model_ids is None or rows:
             # Back-filled minutes add a second point to the same minute: CloudWatch sums them.
-            points += _points(minute, (), total.counts, total.priced, zeros=only_model_ids is None)
+            points += _points(minute, (), total.counts, total.priced, zeros=only_model_ids is None, tokens=full)
         for name, bucket in sorted(by_model.items()):
-            points += _points(minute, ((DIM_MODEL, name),), bucket.counts, bucket.priced, zeros=False)
+            if full:
+                points += _points(minute, ((DIM_MODEL, name),), bucket.counts, bucket.priced, zeros=False)
+            elif bucket.priced.unpriced_tokens:
+                unpriced = ((METRIC_UNPRICED, bucket.priced.unpriced_tokens),)
+                points.append(MetricPoint(minute, ((DIM_MODEL, name),), unpriced))
         for (key, value), bucket in sorted(by_tag.items()):
+            if not full and value not in pinned.get(key, ()):
+                continue
             dims = ((DIM_TAG_KEY, key), (DIM_TAG_VALUE, value))
-            points += _points(minute, dims, bucket.counts, bucket.priced, zeros=False, unpriced_dim=False)
+            points += _points(minute, dims, bucket.counts, bucket.priced, zeros=False, unpriced_dim=False, tokens=full)
     return points

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bedrock_cost.config import Config, Estimator, Pricing
 from bedrock_cost.domain.estimate import (
+    ALARMS_ONLY,
     CLOUDWATCH_RETENTION,
     DEFAULT_MODEL_CAP,
     DEFAULT_TAG_VALUE_CAP,
@@ -33,6 +34,7 @@ from bedrock_cost.domain.estimate import (
     RETENTION_MARGIN,
     Counts,
     Estimate,
+    MetricDetail,
     MetricPoint,
     UsageData,
     build_estimate,
@@ -99,6 +101,8 @@ class EstimatorSettings:
     model_cap: int = DEFAULT_MODEL_CAP
     pinned_tag_values: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """Tag values that always keep their own metric (those with a budget and its alarm)."""
+    metric_detail: MetricDetail = ALARMS_ONLY
+    """Which custom metrics to publish (see ``domain.estimate``): every series costs money."""
 
 
 class EstimatorConfig(BaseModel):
@@ -132,6 +136,7 @@ class EstimatorConfig(BaseModel):
             max_catchup_minutes=self.estimator.max_catchup_minutes_per_run,
             tag_keys=tuple(self.report_tag_keys),
             pinned_tag_values={key: frozenset(values) for key, values in self.pinned_tag_values.items()},
+            metric_detail=self.estimator.metric_detail,
         )
 
 
@@ -283,6 +288,7 @@ def run_region(
         tag_value_cap=settings.tag_value_cap,
         model_cap=settings.model_cap,
         pinned_tag_values=settings.pinned_tag_values,
+        detail=settings.metric_detail,
     )
     backfill = _minutes(backfill_start, plan.start)
     late_ids = new_ids & with_data
@@ -297,6 +303,7 @@ def run_region(
             tag_value_cap=settings.tag_value_cap,
             model_cap=settings.model_cap,
             pinned_tag_values=settings.pinned_tag_values,
+            detail=settings.metric_detail,
         )
     fresh = [p for p in points if now - p.timestamp <= EMF_MAX_AGE]
     published = publisher.publish(fresh)

@@ -167,7 +167,7 @@ class EstimatorRunFailedError(BedrockCostError):
     """At least one region could not be processed (it will be retried next run)."""
 
 
-def _log_result(result: EstimatorResult, now: datetime) -> None:
+def _log_result(result: EstimatorResult, now: datetime, behind_after_minutes: int) -> None:
     for run in result.runs:
         estimate = run.estimate
         logger.info(
@@ -199,8 +199,14 @@ def _log_result(result: EstimatorResult, now: datetime) -> None:
         logger.error(
             "estimator region failed; watermark kept, next run retries", extra={"region": region, "reason": reason}
         )
-    metrics.add_metric(name="EstimatorLagMinutes", unit=MetricUnit.Count, value=result.lag_minutes(now))
-    metrics.add_metric(name="EstimatorFailedRegions", unit=MetricUnit.Count, value=len(result.failures))
+    # Health metrics only when unhealthy: a series costs $0.30 a month prorated by the hours
+    # it receives data, so a healthy estimator pays nothing for them (the logs keep the
+    # per-run figures). "Behind" is more than two schedules plus the settle delay.
+    lag = result.lag_minutes(now)
+    if lag > behind_after_minutes:
+        metrics.add_metric(name="EstimatorLagMinutes", unit=MetricUnit.Count, value=lag)
+    if result.failures:
+        metrics.add_metric(name="EstimatorFailedRegions", unit=MetricUnit.Count, value=len(result.failures))
 
 
 @logger.inject_lambda_context
@@ -223,7 +229,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         sink=deps.sink,
         publisher=deps.publisher,
     )
-    _log_result(result, now)
+    _log_result(result, now, 2 * deps.settings.schedule_minutes + deps.settings.settle_minutes)
     if result.failures:
         raise EstimatorRunFailedError("; ".join(f"{r}: {why}" for r, why in sorted(result.failures.items())))
     return result.to_dict()
