@@ -84,7 +84,7 @@ MODEL_IDS_PER_ACCOUNT_REGION = (REFERENCE["models"] + REFERENCE["application_pro
     REFERENCE["regions"] * REFERENCE["accounts"]
 )
 
-from bedrock_cost.domain.estimate import CUSTOM_METRIC_CAP  # noqa: E402
+from bedrock_cost.domain.estimate_points import CUSTOM_METRIC_CAP  # noqa: E402
 
 STEP_HANDLER = {
     "estimate_step": "estimator",

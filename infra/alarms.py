@@ -41,11 +41,12 @@ from constructs import Construct
 
 from bedrock_cost.config import Budget, Config
 from bedrock_cost.domain.aws_notifications import alarm_marker
+from bedrock_cost.metric_names import ESTIMATED_COST, UNPRICED_TOKENS
 from infra.lambda_function import METRICS_NAMESPACE
 
 BEDROCK_NAMESPACE: Final = "AWS/Bedrock"
-COST_METRIC: Final = "EstimatedCostUSD"
-UNPRICED_METRIC: Final = "UnpricedTokens"
+COST_METRIC: Final = ESTIMATED_COST
+UNPRICED_METRIC: Final = UNPRICED_TOKENS
 FAST_PERIOD: Final = Duration.minutes(5)
 ANOMALY_PERIOD: Final = Duration.minutes(15)
 DAYS_PER_MONTH_FOR_PACE: Final = Decimal(30)
@@ -224,7 +225,7 @@ class CostAlarms(Construct):
 
         # 5. Unpriced tokens -----------------------------------------------------------
         self.unpriced = self._alarm(
-            "UnpricedTokens",
+            UNPRICED_TOKENS,
             cloudwatch.Metric(
                 namespace=METRICS_NAMESPACE,
                 metric_name=UNPRICED_METRIC,

@@ -12,7 +12,8 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
 from bedrock_cost.config import Config
-from bedrock_cost.dashboards.body import DashboardLinks, build_dashboard_body
+from bedrock_cost.dashboards.body import build_dashboard_body
+from bedrock_cost.dashboards.widgets import DashboardLinks
 
 
 class CostDashboard(Construct):

@@ -36,6 +36,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from bedrock_cost.metric_names import NAMESPACE
 from infra.nag import acknowledge
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -47,7 +48,7 @@ RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
 PIP_PLATFORM = "manylinux2014_aarch64"
 LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
-METRICS_NAMESPACE = "BedrockCostTracker"
+METRICS_NAMESPACE = NAMESPACE
 
 PROVIDED_BY_RUNTIME = ("boto3", "botocore", "s3transfer")
 """Packages the Python Lambda runtime ships; bundling them would only add ~80 MB."""

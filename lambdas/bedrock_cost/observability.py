@@ -19,7 +19,9 @@ from datetime import datetime
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
-METRICS_NAMESPACE = "BedrockCostTracker"
+from bedrock_cost.metric_names import NAMESPACE
+
+METRICS_NAMESPACE = NAMESPACE
 
 logger = Logger(service="bedrock-cost-tracker")
 metrics = Metrics(namespace=METRICS_NAMESPACE, service="")

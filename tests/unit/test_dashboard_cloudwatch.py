@@ -11,7 +11,8 @@ import pytest
 from moto import mock_aws
 
 from bedrock_cost.config import load_config_file
-from bedrock_cost.dashboards.body import DashboardLinks, build_dashboard_body
+from bedrock_cost.dashboards.body import build_dashboard_body
+from bedrock_cost.dashboards.widgets import DashboardLinks
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from bedrock_cost.config import parse_config
-from bedrock_cost.dashboards.body import DashboardLinks, build_dashboard_body
+from bedrock_cost.dashboards.body import build_dashboard_body
+from bedrock_cost.dashboards.widgets import DashboardLinks
 
 pytestmark = pytest.mark.unit
 

@@ -7,25 +7,20 @@ from decimal import Decimal
 
 import pytest
 
-from bedrock_cost.domain.estimate import (
+from bedrock_cost.domain.estimate import OTHER, UNTAGGED, Counts, build_estimate, hour_records, price_counts
+from bedrock_cost.domain.estimate_points import metric_points
+from bedrock_cost.domain.estimator_run import EstimatorSettings, WatermarkState, plan_window
+from bedrock_cost.domain.model_resolution import ResolvedModel
+from bedrock_cost.domain.pricing import PriceCatalog, load_bundled_layer
+from bedrock_cost.metric_names import (
     DIM_MODEL,
     DIM_TAG_KEY,
     DIM_TAG_VALUE,
     DIM_TOKEN_KIND,
-    METRIC_COST,
-    METRIC_TOKENS,
-    METRIC_UNPRICED,
-    OTHER,
-    UNTAGGED,
-    Counts,
-    build_estimate,
-    hour_records,
-    metric_points,
-    price_counts,
+    ESTIMATED_COST,
+    TOKENS,
+    UNPRICED_TOKENS,
 )
-from bedrock_cost.domain.estimator_run import EstimatorSettings, WatermarkState, plan_window
-from bedrock_cost.domain.model_resolution import ResolvedModel
-from bedrock_cost.domain.pricing import PriceCatalog, load_bundled_layer
 
 pytestmark = pytest.mark.unit
 
@@ -196,20 +191,20 @@ def test_full_detail_covers_total_model_and_tag_with_minute_timestamps() -> None
     )
     m1 = _points_at(points, minute(1))
     # Then the total has no dimension and carries cost and unpriced tokens
-    assert m1[()] == {METRIC_COST: D("0.00165") + D("1.600032")}
-    assert m1[((DIM_TOKEN_KIND, "input"),)] == {METRIC_TOKENS: 2_000_500}
+    assert m1[()] == {ESTIMATED_COST: D("0.00165") + D("1.600032")}
+    assert m1[((DIM_TOKEN_KIND, "input"),)] == {TOKENS: 2_000_500}
     # And each model and tag value has its own cost and tokens by kind
-    assert m1[((DIM_MODEL, "Nova Pro"),)] == {METRIC_COST: D("1.600032")}
-    assert m1[((DIM_MODEL, "Nova Pro"), (DIM_TOKEN_KIND, "output"))] == {METRIC_TOKENS: 10}
-    assert m1[((DIM_TAG_KEY, "team"), (DIM_TAG_VALUE, "ml"))] == {METRIC_COST: D("1.600032")}
-    assert m1[((DIM_TAG_KEY, "team"), (DIM_TAG_VALUE, UNTAGGED))] == {METRIC_COST: D("0.00165")}
+    assert m1[((DIM_MODEL, "Nova Pro"),)] == {ESTIMATED_COST: D("1.600032")}
+    assert m1[((DIM_MODEL, "Nova Pro"), (DIM_TOKEN_KIND, "output"))] == {TOKENS: 10}
+    assert m1[((DIM_TAG_KEY, "team"), (DIM_TAG_VALUE, "ml"))] == {ESTIMATED_COST: D("1.600032")}
+    assert m1[((DIM_TAG_KEY, "team"), (DIM_TAG_VALUE, UNTAGGED))] == {ESTIMATED_COST: D("0.00165")}
     # And the unknown model publishes unpriced tokens and no cost at all
     m2 = _points_at(points, minute(2))
-    assert m2[((DIM_MODEL, "acme.mystery-model-v1"),)] == {METRIC_UNPRICED: 300}
-    assert m2[()] == {METRIC_COST: D(0), METRIC_UNPRICED: 300}
+    assert m2[((DIM_MODEL, "acme.mystery-model-v1"),)] == {UNPRICED_TOKENS: 300}
+    assert m2[()] == {ESTIMATED_COST: D(0), UNPRICED_TOKENS: 300}
     # And an idle minute still has zero totals (alarms see 0, not missing data), nothing else
     m3 = _points_at(points, minute(3))
-    assert m3[()] == {METRIC_COST: D(0)}
+    assert m3[()] == {ESTIMATED_COST: D(0)}
     assert set(m3) == {(), *(((DIM_TOKEN_KIND, k),) for k in ("input", "output", "cache-read", "cache-write"))}
 
 
@@ -236,7 +231,7 @@ def test_dimension_values_beyond_the_cap_fold_into_other() -> None:
     # Then the two costliest keep their names and the rest are summed under (other)
     assert values == {"t4", "t3", OTHER}
     other = _points_at(points, minute(0))[((DIM_TAG_KEY, "team"), (DIM_TAG_VALUE, OTHER))]
-    assert other[METRIC_COST] == D("6000") * D("0.80") / D(1_000_000)
+    assert other[ESTIMATED_COST] == D("6000") * D("0.80") / D(1_000_000)
 
 
 def test_backfilled_minutes_only_carry_the_late_model_ids() -> None:
@@ -250,7 +245,7 @@ def test_backfilled_minutes_only_carry_the_late_model_ids() -> None:
     )
     assert {p.dimensions for p in points if p.timestamp == minute(0)} == set()
     m1 = _points_at(points, minute(1))
-    assert m1[()] == {METRIC_COST: D("1.600032")}
+    assert m1[()] == {ESTIMATED_COST: D("1.600032")}
     assert ((DIM_MODEL, "Claude Sonnet 4.6"),) not in m1
 
 
@@ -335,8 +330,8 @@ def test_alarm_detail_emits_only_what_alarms_watch() -> None:
         ((DIM_MODEL, "acme.mystery-model-v1"),),
     }
     m1 = _points_at(points, minute(1))
-    assert m1[()] == {METRIC_COST: D("0.00165") + D("1.600032")}
-    assert m1[((DIM_TAG_KEY, "team"), (DIM_TAG_VALUE, "ml"))] == {METRIC_COST: D("1.600032")}
-    assert _points_at(points, minute(2))[((DIM_MODEL, "acme.mystery-model-v1"),)] == {METRIC_UNPRICED: 300}
+    assert m1[()] == {ESTIMATED_COST: D("0.00165") + D("1.600032")}
+    assert m1[((DIM_TAG_KEY, "team"), (DIM_TAG_VALUE, "ml"))] == {ESTIMATED_COST: D("1.600032")}
+    assert _points_at(points, minute(2))[((DIM_MODEL, "acme.mystery-model-v1"),)] == {UNPRICED_TOKENS: 300}
     # And an idle minute still carries the zero total (the anomaly band and pace alarms see 0)
-    assert _points_at(points, minute(3)) == {(): {METRIC_COST: D(0)}}
+    assert _points_at(points, minute(3)) == {(): {ESTIMATED_COST: D(0)}}

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bedrock_cost.adapters.estimate_sink import CollectingMetricPublisher
-from bedrock_cost.domain.estimate import DIM_MODEL, METRIC_COST, Counts, UsageData
+from bedrock_cost.domain.estimate import Counts, UsageData
 from bedrock_cost.domain.estimator_run import (
     EstimatorSettings,
     RegionPorts,
@@ -24,6 +24,7 @@ from bedrock_cost.domain.model_catalog import load_model_catalog
 from bedrock_cost.domain.model_resolution import InMemoryProfileDirectory
 from bedrock_cost.domain.pricing import PriceCatalog, load_bundled_layer
 from bedrock_cost.errors import Throttled
+from bedrock_cost.metric_names import DIM_MODEL, ESTIMATED_COST
 
 pytestmark = pytest.mark.unit
 
@@ -180,7 +181,7 @@ def test_total_cost_metric_equals_the_estimate() -> None:
     publisher = CollectingMetricPublisher()
     data = {NOVA: steady(NOVA, start, 10), SONNET: steady(SONNET, start, 10, tokens=333)}
     result = run(FakeSource(data), store, FakeSink([]), publisher)
-    total_points = [dict(p.values)[METRIC_COST] for p in publisher.points if p.dimensions == ()]
+    total_points = [dict(p.values)[ESTIMATED_COST] for p in publisher.points if p.dimensions == ()]
     assert len(total_points) == 10
     assert result.estimate is not None
     assert sum(total_points, Decimal(0)) == result.estimate.total.cost_usd

@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bedrock_cost.domain.estimate import CUSTOM_METRIC_CAP, Counts, metric_points
+from bedrock_cost.domain.estimate import Counts
+from bedrock_cost.domain.estimate_points import CUSTOM_METRIC_CAP, metric_points
 from bedrock_cost.domain.model_resolution import ResolvedModel
 from bedrock_cost.domain.pricing import PriceCatalog, load_bundled_layer
 

@@ -27,13 +27,14 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from bedrock_cost.adapters.aws_errors import translate_client_error
+from bedrock_cost.metric_names import ESTIMATED_COST
 from bedrock_cost.observability import METRICS_NAMESPACE
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_cloudwatch.type_defs import DimensionTypeDef, MetricDataQueryTypeDef, MetricTypeDef
 
-COST_METRIC = "EstimatedCostUSD"
+COST_METRIC = ESTIMATED_COST
 IGNORED_DIMENSIONS = frozenset({"service"})
 MAX_QUERIES_PER_CALL = 500
 DAY_SECONDS = 86_400

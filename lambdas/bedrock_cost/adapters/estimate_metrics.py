@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from bedrock_cost.adapters.aws_errors import translate_client_error
+from bedrock_cost.metric_names import ESTIMATED_COST
 from bedrock_cost.observability import METRICS_NAMESPACE
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
 
-ESTIMATED_COST_METRIC = "EstimatedCostUSD"
+ESTIMATED_COST_METRIC = ESTIMATED_COST
 
 
 class CloudWatchEstimates:

@@ -24,8 +24,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
 
 from bedrock_cost.adapters.aws_errors import translate_client_error
-from bedrock_cost.domain.estimate import METRIC_COST, MetricPoint
+from bedrock_cost.domain.estimate_points import MetricPoint
 from bedrock_cost.domain.pricing import decimal_text
+from bedrock_cost.metric_names import ESTIMATED_COST
 from bedrock_cost.observability import emit_metrics
 
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ class EmfMetricPublisher:
         for point in points:
             # The only float conversion of money in the product: CloudWatch stores doubles.
             values = {
-                name: (float(value), MetricUnit.NoUnit if name == METRIC_COST else MetricUnit.Count)
+                name: (float(value), MetricUnit.NoUnit if name == ESTIMATED_COST else MetricUnit.Count)
                 for name, value in point.values
             }
             emit_metrics(values, dimensions=dict(point.dimensions), timestamp=point.timestamp)

@@ -17,224 +17,50 @@ calendar month (UTC, as AWS bills), with metric math (``EPOCH``, ``DATE``, ``HOU
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from bedrock_cost.config import Budget, Config
+from bedrock_cost.dashboards.health import bedrock_health, governance_graphs
 from bedrock_cost.dashboards.model_cost import model_cost_metrics
-
-NAMESPACE = "BedrockCostTracker"
-BEDROCK_NAMESPACE = "AWS/Bedrock"
-GRID_COLUMNS = 24
-
-# Metric names and dimensions published in NAMESPACE (DESIGN §4.4).
-ESTIMATED_COST = "EstimatedCostUSD"
-BILLED_COST = "BilledCostUSD"
-TOKENS = "Tokens"
-UNPRICED_TOKENS = "UnpricedTokens"
-ESTIMATE_DRIFT = "EstimateDriftPct"
-TAG_COMPLIANCE = "TagCompliancePct"
-NON_COMPLIANT = "NonCompliantResources"
-DIM_MODEL = "Model"
-DIM_TOKEN_KIND = "TokenKind"  # noqa: S105 - a dimension name, not a secret
-DIM_TAG_KEY = "TagKey"
-DIM_TAG_VALUE = "TagValue"
-DIM_RESOURCE_TYPE = "ResourceType"
-TOKEN_KINDS: tuple[tuple[str, str, str], ...] = (
-    # (metric id, TokenKind dimension value, label)
-    ("tok_in", "input", "Input"),
-    ("tok_out", "output", "Output"),
-    ("tok_cr", "cache-read", "Cache read"),
-    ("tok_cw", "cache-write", "Cache write"),
+from bedrock_cost.dashboards.widgets import (
+    BEDROCK_TOKEN_KINDS,
+    COLOR_BAD,
+    COLOR_BILLED,
+    COLOR_ESTIMATE,
+    COLOR_WARN,
+    DAY,
+    HOUR,
+    MONTH_WINDOW,
+    TODAY_WINDOW,
+    DashboardLinks,
+    Grid,
+    Metric,
+    budget_usd,
+    day_to_date,
+    expression,
+    metric,
+    metric_props,
+    month_peak,
+    month_to_date,
+    number,
+    search,
+    threshold_bands,
 )
-
-BEDROCK_TOKEN_KINDS: tuple[tuple[str, str, str], ...] = (
-    # (metric id, AWS/Bedrock metric name, label)
-    ("tok_in", "InputTokenCount", "Input"),
-    ("tok_out", "OutputTokenCount", "Output"),
-    ("tok_cr", "CacheReadInputTokenCount", "Cache read"),
-    ("tok_cw", "CacheWriteInputTokenCount", "Cache write"),
+from bedrock_cost.metric_names import (
+    BEDROCK_NAMESPACE,
+    BILLED_COST,
+    DIM_MODEL,
+    DIM_RESOURCE_TYPE,
+    DIM_TAG_KEY,
+    DIM_TAG_VALUE,
+    ESTIMATE_DRIFT,
+    ESTIMATED_COST,
+    NAMESPACE,
+    NON_COMPLIANT,
+    TAG_COMPLIANCE,
+    UNPRICED_TOKENS,
 )
-
-HOUR = 3600
-DAY = 86_400
-MONTH_WINDOW = "-P35D"
-"""Gauges read this far back; longer than any month, so the month start is always in range."""
-TODAY_WINDOW = "-PT30H"
-
-COLOR_OK = "#2ca02c"
-COLOR_WARN = "#ff7f0e"
-COLOR_BAD = "#d62728"
-COLOR_ESTIMATE = "#1f77b4"
-COLOR_BILLED = "#9467bd"
-
-View = Literal["timeSeries", "singleValue", "gauge", "bar", "pie"]
-Metric = list[Any]
-Widget = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class DashboardLinks:
-    """Where the header links point. Values may be CDK tokens: they are only pasted into text."""
-
-    region: str
-    athena_workgroup: str | None = None
-    athena_database: str | None = None
-    alert_topic_arn: str | None = None
-
-
-# --------------------------------------------------------------------------- metric helpers
-
-
-def metric(namespace: str, name: str, dims: Sequence[tuple[str, str]] = (), **options: Any) -> Metric:
-    """One entry of a widget's ``metrics`` array: namespace, name, dimension pairs, options."""
-    entry: Metric = [namespace, name]
-    for dim_name, dim_value in dims:
-        entry += [dim_name, dim_value]
-    if options:
-        entry.append(dict(options))
-    return entry
-
-
-def expression(expr: str, expr_id: str, label: str | None = None, **options: Any) -> Metric:
-    """A metric-math (or ``SEARCH``) entry of a widget's ``metrics`` array."""
-    body: dict[str, Any] = {"expression": expr, "id": expr_id}
-    if label is not None:
-        body["label"] = label
-    body.update(options)
-    return [body]
-
-
-def search(namespace: str, dims: Sequence[str], metric_name: str, stat: str, period: int, **match: str) -> str:
-    """``SEARCH('{ns,dims} MetricName="x" Dim="v"', 'stat', period)`` with exact-match terms.
-
-    The schema braces pin the dimension set, so ``EstimatedCostUSD`` by ``Model`` never
-    mixes with the same metric by tag.
-    """
-    schema = ",".join([namespace, *dims])
-    terms = [f'MetricName="{metric_name}"'] + [f'{key}="{_search_literal(value)}"' for key, value in match.items()]
-    return f"SEARCH('{{{schema}}} {' '.join(terms)}', '{stat}', {period})"
-
-
-def _search_literal(value: str) -> str:
-    if any(ch in value for ch in "\"'\\"):
-        raise ValueError(f"{value!r} cannot be used in a SEARCH expression")
-    return value
-
-
-def month_to_date(series_id: str) -> str:
-    """Sum of ``series_id`` since 00:00 UTC on the 1st of the newest point's month.
-
-    ``series_id`` must be hourly and gap-free (wrap it in ``FILL(x, 0)``): each point's
-    month start is its epoch minus the elapsed days, hours and minutes; the newest month
-    start is the ``MAX`` of those, and the sum keeps the points at or after it.
-    """
-    s = series_id
-    return f"SUM(IF(EPOCH({s}) >= {_month_start(s)}, {s}, 0))"
-
-
-def _month_start(series_id: str) -> str:
-    s = series_id
-    return f"MAX(EPOCH({s}) - (DATE({s}) - 1) * {DAY} - HOUR({s}) * {HOUR} - MINUTE({s}) * 60)"
-
-
-def month_peak(series_id: str) -> str:
-    """Highest value of ``series_id`` since the start of the newest point's month (0 if none).
-
-    For month-to-date gauges such as ``BilledCostUSD`` (the CUR reporter publishes the
-    running total once a day): the figure only grows within a month, so its peak is the
-    latest total, and last month's total never shows on the 1st.
-    """
-    s = series_id
-    return f"MAX(IF(EPOCH({s}) >= {_month_start(s)}, {s}, 0))"
-
-
-def day_to_date(series_id: str) -> str:
-    """Sum of ``series_id`` since 00:00 UTC of the newest point's day (see ``month_to_date``)."""
-    s = series_id
-    day_start = f"MAX(EPOCH({s}) - HOUR({s}) * {HOUR} - MINUTE({s}) * 60)"
-    return f"SUM(IF(EPOCH({s}) >= {day_start}, {s}, 0))"
-
-
-def _number(value: Decimal) -> int | float:
-    """Chart bounds and annotation lines are display numbers; JSON has no Decimal."""
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
-def _usd(value: Decimal) -> str:
-    return f"${value:,.0f}" if value == value.to_integral_value() else f"${value:,.2f}"
-
-
-def _threshold_bands(budget: Budget) -> list[dict[str, Any]]:
-    """Horizontal annotations at each alert threshold, coloured by how close to the budget."""
-    bands = []
-    for pct in budget.thresholds_pct:
-        color = COLOR_OK if pct < 75 else COLOR_WARN if pct < 100 else COLOR_BAD
-        bands.append(
-            {
-                "value": _number(budget.monthly_usd * pct / 100),
-                "label": f"{pct} % of {_usd(budget.monthly_usd)}",
-                "color": color,
-            }
-        )
-    return bands
-
-
-# --------------------------------------------------------------------------- layout
-
-
-@dataclass
-class _Grid:
-    """Flow layout on CloudWatch's 24-column grid: left to right, wrap, never overlap."""
-
-    widgets: list[Widget] = field(default_factory=list)
-    x: int = 0
-    y: int = 0
-    row_height: int = 0
-
-    def place(self, widget_type: str, width: int, height: int, properties: dict[str, Any]) -> None:
-        if not 1 <= width <= GRID_COLUMNS:
-            raise ValueError(f"widget width {width} outside 1-{GRID_COLUMNS}")
-        if self.x + width > GRID_COLUMNS:
-            self.new_row()
-        self.widgets.append(
-            {"type": widget_type, "x": self.x, "y": self.y, "width": width, "height": height, "properties": properties}
-        )
-        self.x += width
-        self.row_height = max(self.row_height, height)
-
-    def new_row(self) -> None:
-        if self.x:
-            self.y += self.row_height
-        self.x = 0
-        self.row_height = 0
-
-
-def _metric_props(
-    title: str,
-    region: str,
-    metrics: list[Metric],
-    *,
-    view: View = "timeSeries",
-    stacked: bool = False,
-    period: int = 300,
-    stat: str = "Sum",
-    **extra: Any,
-) -> dict[str, Any]:
-    props: dict[str, Any] = {
-        "title": title,
-        "region": region,
-        "view": view,
-        "stacked": stacked,
-        "period": period,
-        "stat": stat,
-        "metrics": metrics,
-    }
-    props.update(extra)
-    return props
-
 
 # --------------------------------------------------------------------------- sections
 
@@ -269,7 +95,7 @@ def _header_markdown(config: Config, links: DashboardLinks) -> str:
 
 
 def _month_gauge(
-    grid: _Grid,
+    grid: Grid,
     region: str,
     *,
     title: str,
@@ -288,22 +114,22 @@ def _month_gauge(
         expression(total, "mtd", label, color=color),
     ]
     if budget is None:
-        props = _metric_props(f"{title} (no total budget configured)", region, metrics, view="singleValue", period=HOUR)
+        props = metric_props(f"{title} (no total budget configured)", region, metrics, view="singleValue", period=HOUR)
     else:
-        props = _metric_props(
-            f"{title} vs {_usd(budget.monthly_usd)} budget",
+        props = metric_props(
+            f"{title} vs {budget_usd(budget.monthly_usd)} budget",
             region,
             metrics,
             view="gauge",
             period=HOUR,
-            yAxis={"left": {"min": 0, "max": _number(budget.monthly_usd)}},
-            annotations={"horizontal": _threshold_bands(budget)},
+            yAxis={"left": {"min": 0, "max": number(budget.monthly_usd)}},
+            annotations={"horizontal": threshold_bands(budget)},
         )
     props["start"] = MONTH_WINDOW
     grid.place("metric", 6, 5, props)
 
 
-def _today_gauge(grid: _Grid, region: str, budget: Budget | None) -> None:
+def _today_gauge(grid: Grid, region: str, budget: Budget | None) -> None:
     metrics = [
         metric(NAMESPACE, ESTIMATED_COST, (), id="raw", stat="Sum", period=HOUR, visible=False),
         expression("FILL(raw, 0)", "hourly", visible=False),
@@ -311,19 +137,19 @@ def _today_gauge(grid: _Grid, region: str, budget: Budget | None) -> None:
     ]
     daily = budget.daily_usd if budget else None
     if daily is None:
-        props = _metric_props("Today's estimated cost (UTC)", region, metrics, view="singleValue", period=HOUR)
+        props = metric_props("Today's estimated cost (UTC)", region, metrics, view="singleValue", period=HOUR)
     else:
-        props = _metric_props(
-            f"Today's estimated cost vs {_usd(daily)} daily budget",
+        props = metric_props(
+            f"Today's estimated cost vs {budget_usd(daily)} daily budget",
             region,
             metrics,
             view="gauge",
             period=HOUR,
-            yAxis={"left": {"min": 0, "max": _number(daily)}},
+            yAxis={"left": {"min": 0, "max": number(daily)}},
             annotations={
                 "horizontal": [
-                    {"value": _number(daily * Decimal("0.75")), "label": "75 %", "color": COLOR_WARN},
-                    {"value": _number(daily), "label": "daily budget", "color": COLOR_BAD},
+                    {"value": number(daily * Decimal("0.75")), "label": "75 %", "color": COLOR_WARN},
+                    {"value": number(daily), "label": "daily budget", "color": COLOR_BAD},
                 ]
             },
         )
@@ -331,7 +157,7 @@ def _today_gauge(grid: _Grid, region: str, budget: Budget | None) -> None:
     grid.place("metric", 6, 5, props)
 
 
-def _tag_budgets_widget(grid: _Grid, config: Config, region: str) -> None:
+def _tag_budgets_widget(grid: Grid, config: Config, region: str) -> None:
     """Month-to-date estimate of every tag value that has its own budget, one number each."""
     metrics: list[Metric] = []
     n = 0
@@ -341,7 +167,9 @@ def _tag_budgets_widget(grid: _Grid, config: Config, region: str) -> None:
             metrics += [
                 metric(NAMESPACE, ESTIMATED_COST, dims, id=f"raw{n}", stat="Sum", period=HOUR, visible=False),
                 expression(f"FILL(raw{n}, 0)", f"hourly{n}", visible=False),
-                expression(month_to_date(f"hourly{n}"), f"mtd{n}", f"{key}={value} of {_usd(budget.monthly_usd)}"),
+                expression(
+                    month_to_date(f"hourly{n}"), f"mtd{n}", f"{key}={value} of {budget_usd(budget.monthly_usd)}"
+                ),
             ]
             n += 1
     if not metrics:
@@ -352,18 +180,18 @@ def _tag_budgets_widget(grid: _Grid, config: Config, region: str) -> None:
             {"markdown": "**Per-tag budgets**\n\nNone configured: add `budgets.per_tag` to track a team or project."},
         )
         return
-    props = _metric_props("Estimated month to date by budgeted tag", region, metrics, view="singleValue", period=HOUR)
+    props = metric_props("Estimated month to date by budgeted tag", region, metrics, view="singleValue", period=HOUR)
     props["start"] = MONTH_WINDOW
     grid.place("metric", 6, 4, props)
 
 
-def _status_row(grid: _Grid, config: Config, region: str) -> None:
+def _status_row(grid: Grid, config: Config, region: str) -> None:
     _tag_budgets_widget(grid, config, region)
     grid.place(
         "metric",
         6,
         4,
-        _metric_props(
+        metric_props(
             f"Estimate vs billed drift (alert at ±{config.thresholds.drift_pct} %)",
             region,
             [metric(NAMESPACE, ESTIMATE_DRIFT, (), id="drift", stat="Average", period=DAY, label="Drift %")],
@@ -378,14 +206,14 @@ def _status_row(grid: _Grid, config: Config, region: str) -> None:
         ),
         expression(month_to_date("hourly"), "mtd", "Unpriced tokens this month (should be 0)", color=COLOR_BAD),
     ]
-    props = _metric_props("Unpriced tokens (model missing from price catalog)", region, unpriced, view="singleValue")
+    props = metric_props("Unpriced tokens (model missing from price catalog)", region, unpriced, view="singleValue")
     props["start"] = MONTH_WINDOW
     grid.place("metric", 6, 4, props)
     grid.place(
         "metric",
         6,
         4,
-        _metric_props(
+        metric_props(
             "Tag compliance (latest)",
             region,
             [
@@ -403,12 +231,12 @@ def _status_row(grid: _Grid, config: Config, region: str) -> None:
     )
 
 
-def _cost_graphs(grid: _Grid, config: Config, region: str) -> None:
+def _cost_graphs(grid: Grid, config: Config, region: str) -> None:
     grid.place(
         "metric",
         12,
         6,
-        _metric_props(
+        metric_props(
             "Cost by model at list price (AWS/Bedrock tokens x catalog, USD per hour)",
             region,
             model_cost_metrics(config, HOUR),
@@ -420,7 +248,7 @@ def _cost_graphs(grid: _Grid, config: Config, region: str) -> None:
         "metric",
         12,
         6,
-        _metric_props(
+        metric_props(
             "Billed month to date by model (CUR, daily)",
             region,
             [expression(search(NAMESPACE, [DIM_MODEL], BILLED_COST, "Maximum", DAY), "billed", "${PROP('Dim.Model')}")],
@@ -436,7 +264,7 @@ def _cost_graphs(grid: _Grid, config: Config, region: str) -> None:
     others = [key for key in config.report_tag_keys if key not in graphed]
     for i, key in enumerate(graphed):
         annotations = [
-            {"value": _number(b.daily_usd), "label": f"{value} daily budget", "color": COLOR_BAD}
+            {"value": number(b.daily_usd), "label": f"{value} daily budget", "color": COLOR_BAD}
             for value, b in config.budgets.per_tag.get(key, {}).items()
             if b.daily_usd is not None
         ]
@@ -446,7 +274,7 @@ def _cost_graphs(grid: _Grid, config: Config, region: str) -> None:
             "metric",
             24 if last_alone else 12,
             6,
-            _metric_props(
+            metric_props(
                 f"Estimated cost by {key} (USD per day; "
                 + ("'(untagged)' = missing tag)" if full else "budgeted values; every value: Athena)"),
                 region,
@@ -475,19 +303,19 @@ def _cost_graphs(grid: _Grid, config: Config, region: str) -> None:
         )
 
 
-def _token_graphs(grid: _Grid, region: str) -> None:
+def _token_graphs(grid: Grid, region: str) -> None:
     # Bedrock's own token metrics, summed over every ModelId: no custom metric needed.
     sums = [
         expression(f"SUM({search(BEDROCK_NAMESPACE, ['ModelId'], name, 'Sum', 300)})", metric_id, label)
         for metric_id, name, label in BEDROCK_TOKEN_KINDS
     ]
-    grid.place("metric", 12, 6, _metric_props("Tokens by kind (all models)", region, sums, stacked=True))
+    grid.place("metric", 12, 6, metric_props("Tokens by kind (all models)", region, sums, stacked=True))
     hidden = [[{**entry[0], "visible": False}] for entry in sums]
     grid.place(
         "metric",
         12,
         6,
-        _metric_props(
+        metric_props(
             "Cache hit rate: cache read / (input + cache read)",
             region,
             [
@@ -499,135 +327,10 @@ def _token_graphs(grid: _Grid, region: str) -> None:
     )
 
 
-def _bedrock_health(grid: _Grid, regions: Sequence[str]) -> None:
-    """Latency percentiles, throttles and errors per model, one pair of graphs per region."""
-    for region in regions:
-        for pct in ("p50", "p90", "p99"):
-            grid.place(
-                "metric",
-                8,
-                6,
-                _metric_props(
-                    f"InvocationLatency {pct} by model, ms ({region})",
-                    region,
-                    [
-                        expression(
-                            search(BEDROCK_NAMESPACE, ["ModelId"], "InvocationLatency", pct, 300),
-                            f"lat_{pct}",
-                            f"{pct} ${{PROP('Dim.ModelId')}}",
-                        )
-                    ],
-                    stat=pct,
-                ),
-            )
-        grid.place(
-            "metric",
-            12,
-            6,
-            _metric_props(
-                f"Throttles by model ({region})",
-                region,
-                [
-                    expression(
-                        search(BEDROCK_NAMESPACE, ["ModelId"], "InvocationThrottles", "Sum", 300),
-                        "throttles",
-                        "${PROP('Dim.ModelId')}",
-                    )
-                ],
-            ),
-        )
-        grid.place(
-            "metric",
-            12,
-            6,
-            _metric_props(
-                f"Errors, all models ({region})",
-                region,
-                [
-                    expression(
-                        f"SUM({search(BEDROCK_NAMESPACE, ['ModelId'], 'InvocationClientErrors', 'Sum', 300)})",
-                        "client",
-                        "Client errors (4xx)",
-                    ),
-                    expression(
-                        f"SUM({search(BEDROCK_NAMESPACE, ['ModelId'], 'InvocationServerErrors', 'Sum', 300)})",
-                        "server",
-                        "Server errors (5xx)",
-                        color=COLOR_BAD,
-                    ),
-                ],
-            ),
-        )
-
-
-def _governance_graphs(grid: _Grid, config: Config, region: str) -> None:
-    drift = _number(config.thresholds.drift_pct)
-    grid.place(
-        "metric",
-        8,
-        6,
-        _metric_props(
-            "Estimate vs billed drift, %",
-            region,
-            [metric(NAMESPACE, ESTIMATE_DRIFT, (), id="drift", label="Drift %")],
-            period=DAY,
-            stat="Average",
-            annotations={
-                "horizontal": [
-                    {"value": drift, "label": "alert", "color": COLOR_BAD},
-                    {"value": -drift, "label": "alert", "color": COLOR_BAD},
-                ]
-            },
-        ),
-    )
-    grid.place(
-        "metric",
-        8,
-        6,
-        _metric_props(
-            "Unpriced tokens by model",
-            region,
-            [
-                expression(
-                    search(NAMESPACE, [DIM_MODEL], UNPRICED_TOKENS, "Sum", HOUR), "unpriced", "${PROP('Dim.Model')}"
-                )
-            ],
-            stacked=True,
-            period=HOUR,
-        ),
-    )
-    grid.place(
-        "metric",
-        8,
-        6,
-        _metric_props(
-            "Tag compliance",
-            region,
-            [
-                metric(NAMESPACE, TAG_COMPLIANCE, (), id="pct", label="Compliant % (all)", stat="Minimum"),
-                expression(
-                    search(NAMESPACE, [DIM_RESOURCE_TYPE], TAG_COMPLIANCE, "Minimum", HOUR),
-                    "pct_by_type",
-                    "Compliant % ${PROP('Dim.ResourceType')}",
-                ),
-                expression(
-                    search(NAMESPACE, [DIM_RESOURCE_TYPE], NON_COMPLIANT, "Maximum", HOUR),
-                    "bad",
-                    "Non-compliant ${PROP('Dim.ResourceType')}",
-                    yAxis="right",
-                ),
-            ],
-            period=HOUR,
-            stat="Minimum",
-            yAxis={"left": {"min": 0, "max": 100, "showUnits": False}, "right": {"min": 0, "showUnits": False}},
-        ),
-    )
-
-
 def build_dashboard_body(config: Config, links: DashboardLinks) -> dict[str, Any]:
     """The dashboard body for ``config``; ``links.region`` is where the stack (and its metrics) live."""
     region = links.region
-    grid = _Grid()
+    grid = Grid()
     # First screen (rows 0-11): are we OK this month?
     grid.place("text", 24, 3, {"markdown": _header_markdown(config, links), "background": "transparent"})
     grid.new_row()
@@ -657,7 +360,7 @@ def build_dashboard_body(config: Config, links: DashboardLinks) -> dict[str, Any
         "metric",
         6,
         5,
-        _metric_props(
+        metric_props(
             "Estimated cost, last 24 h (USD per hour)",
             region,
             [metric(NAMESPACE, ESTIMATED_COST, (), id="hourly", label="Estimated", color=COLOR_ESTIMATE)],
@@ -673,9 +376,9 @@ def build_dashboard_body(config: Config, links: DashboardLinks) -> dict[str, Any
     grid.new_row()
     _token_graphs(grid, region)
     grid.new_row()
-    _governance_graphs(grid, config, region)
+    governance_graphs(grid, config, region)
     grid.new_row()
-    _bedrock_health(grid, config.regions)
+    bedrock_health(grid, config.regions)
     return {"start": "-P7D", "periodOverride": "inherit", "widgets": grid.widgets}
 
 

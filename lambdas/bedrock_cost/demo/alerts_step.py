@@ -51,6 +51,7 @@ from bedrock_cost.domain.forecast import (
 )
 from bedrock_cost.handlers import slack_notifier
 from bedrock_cost.handlers.burn_rate import BUDGETS_CONSOLE_URL, run_burn_rate
+from bedrock_cost.metric_names import NAMESPACE, UNPRICED_TOKENS
 
 SPIKE_WINDOW = timedelta(minutes=5)
 SECRET_NAME = "bedrock-cost-tracker/slack-webhook"  # noqa: S105 - a secret name, not a secret
@@ -294,7 +295,7 @@ def unpriced_alerts(ctx: DemoContext) -> tuple[list[Alert], str]:
             period = f"{estimate['end']:%Y-%m}"
     else:
         cloudwatch = _client(ctx, "cloudwatch")
-        series = _series(cloudwatch, "BedrockCostTracker", "UnpricedTokens", "Model")
+        series = _series(cloudwatch, NAMESPACE, UNPRICED_TOKENS, "Model")
         now = datetime.now(UTC)
         for model, _, tokens in _sums(cloudwatch, series, now - timedelta(days=2), now, 3600):
             totals[model] = totals.get(model, Decimal(0)) + tokens

@@ -16,9 +16,11 @@ from botocore.exceptions import ClientError
 
 from bedrock_cost.adapters.aws_errors import translate_client_error
 from bedrock_cost.adapters.duckdb_engine import DuckDBEngine
-from bedrock_cost.dashboards.body import NAMESPACE, DashboardLinks, build_dashboard_body, referenced_metric_names
+from bedrock_cost.dashboards.body import build_dashboard_body, referenced_metric_names
+from bedrock_cost.dashboards.widgets import DashboardLinks
 from bedrock_cost.demo.context import DemoContext
 from bedrock_cost.errors import BedrockCostError
+from bedrock_cost.metric_names import NAMESPACE
 from bedrock_cost.reporting_html import render_html_report
 
 if TYPE_CHECKING:

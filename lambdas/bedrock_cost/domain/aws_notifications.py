@@ -30,6 +30,7 @@ from typing import Any, Literal, get_args
 from urllib.parse import quote, unquote
 
 from bedrock_cost.domain.alerts import Alert, AlertKind, Severity
+from bedrock_cost.metric_names import ESTIMATE_DRIFT, ESTIMATED_COST, NON_COMPLIANT, TAG_COMPLIANCE, UNPRICED_TOKENS
 
 Origin = Literal["envelope", "cloudwatch_alarm", "cost_anomaly", "budgets"]
 
@@ -44,11 +45,11 @@ _MONEY_RE = re.compile(r"\$\s*([\d,]+(?:\.\d+)?)")
 _METRIC_KINDS: dict[str, AlertKind] = {
     "InputTokenCount": "token_spike",
     "OutputTokenCount": "token_spike",
-    "UnpricedTokens": "unpriced_model",
-    "EstimatedCostUSD": "budget_threshold",
-    "EstimateDriftPct": "estimate_drift",
-    "TagCompliancePct": "tag_violation",
-    "NonCompliantResources": "tag_violation",
+    UNPRICED_TOKENS: "unpriced_model",
+    ESTIMATED_COST: "budget_threshold",
+    ESTIMATE_DRIFT: "estimate_drift",
+    TAG_COMPLIANCE: "tag_violation",
+    NON_COMPLIANT: "tag_violation",
 }
 _MODEL_ATTRIBUTE_KEYS = ("ModelId", "Model", "modelId", "model")
 

@@ -26,25 +26,27 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bedrock_cost.config import Config, Estimator, Pricing
 from bedrock_cost.domain.estimate import (
-    ALARMS_ONLY,
     CLOUDWATCH_RETENTION,
-    DEFAULT_MODEL_CAP,
-    DEFAULT_TAG_VALUE_CAP,
     EMF_MAX_AGE,
     RETENTION_MARGIN,
     Counts,
     Estimate,
-    MetricDetail,
-    MetricPoint,
     UsageData,
     build_estimate,
     floor_hour,
     floor_minute,
     hour_records,
     iso_minute,
-    metric_points,
     minutes_between,
     price_counts,
+)
+from bedrock_cost.domain.estimate_points import (
+    ALARMS_ONLY,
+    DEFAULT_MODEL_CAP,
+    DEFAULT_TAG_VALUE_CAP,
+    MetricDetail,
+    MetricPoint,
+    metric_points,
 )
 from bedrock_cost.domain.model_catalog import ModelCatalog
 from bedrock_cost.domain.model_resolution import ProfileDirectory, ResolvedModel, resolve_model_id

@@ -26,6 +26,7 @@ from bedrock_cost.billing.untagged_spend import untagged_spend_alert
 from bedrock_cost.config import TagPolicy
 from bedrock_cost.domain.reconcile import drift_alert
 from bedrock_cost.handlers.wiring import LazyWiring, validate_environment
+from bedrock_cost.metric_names import BILLED_COST, DIM_MODEL, DIM_TAG_KEY, DIM_TAG_VALUE, ESTIMATE_DRIFT
 from bedrock_cost.observability import emit_metric, logger, metrics, tracer
 
 if TYPE_CHECKING:
@@ -101,14 +102,14 @@ class ReportEvent(BaseModel):
 
 def emit_billed_metrics(report: DailyReport) -> None:
     """Month-to-date billed cost as gauges: total, per model, per tag value (bounded)."""
-    emit_metric("BilledCostUSD", float(report.total_usd))
+    emit_metric(BILLED_COST, float(report.total_usd))
     for model, cost in report.by_model.items():
-        emit_metric("BilledCostUSD", float(cost), dimensions={"Model": model})
+        emit_metric(BILLED_COST, float(cost), dimensions={DIM_MODEL: model})
     for key, values in report.by_tag.items():
         for value, cost in values.items():
-            emit_metric("BilledCostUSD", float(cost), dimensions={"TagKey": key, "TagValue": value})
+            emit_metric(BILLED_COST, float(cost), dimensions={DIM_TAG_KEY: key, DIM_TAG_VALUE: value})
     if report.drift is not None and report.drift.pct is not None:
-        emit_metric("EstimateDriftPct", float(report.drift.pct), unit=MetricUnit.Percent)
+        emit_metric(ESTIMATE_DRIFT, float(report.drift.pct), unit=MetricUnit.Percent)
 
 
 def _deadline_seconds(context: LambdaContext) -> float:

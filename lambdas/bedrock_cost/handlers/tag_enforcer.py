@@ -38,6 +38,7 @@ from bedrock_cost.domain.tag_enforcement import (
 from bedrock_cost.domain.tag_events import Trigger, trigger_for_event
 from bedrock_cost.errors import BedrockCostError
 from bedrock_cost.handlers.wiring import LazyWiring, validate_environment
+from bedrock_cost.metric_names import NON_COMPLIANT, TAG_COMPLIANCE
 from bedrock_cost.observability import emit_metric, logger, metrics, tracer
 
 # --------------------------------------------------------------------------- environment
@@ -197,11 +198,11 @@ def publish_metrics(report: EnforcementReport) -> None:
         return
     for resource_type, (total, bad) in report.compliance_by_type().items():
         dims = {"ResourceType": resource_type}
-        emit_metric("NonCompliantResources", bad, dimensions=dims, unit=MetricUnit.Count)
+        emit_metric(NON_COMPLIANT, bad, dimensions=dims, unit=MetricUnit.Count)
         if total:
             pct = round(100.0 * (total - bad) / total, 2)
-            emit_metric("TagCompliancePct", pct, dimensions=dims, unit=MetricUnit.Percent)
-    emit_metric("TagCompliancePct", report.compliance_pct(), unit=MetricUnit.Percent)
+            emit_metric(TAG_COMPLIANCE, pct, dimensions=dims, unit=MetricUnit.Percent)
+    emit_metric(TAG_COMPLIANCE, report.compliance_pct(), unit=MetricUnit.Percent)
 
 
 def _log_outcomes(report: EnforcementReport) -> None:
