@@ -61,6 +61,7 @@ from moto.cloudwatch.models import CloudWatchBackend, Dimension, Statistics  # n
 from bedrock_cost.adapters.bedrock_profiles import BedrockProfileDirectory  # noqa: E402
 from bedrock_cost.adapters.watermark_store import DynamoWatermarkStore  # noqa: E402
 from bedrock_cost.config import parse_config  # noqa: E402
+from bedrock_cost.demo.state_table import create_state_table  # noqa: E402
 from bedrock_cost.domain.estimate import METRIC_FIELDS  # noqa: E402
 from bedrock_cost.domain.estimator_run import EstimatorConfig, RegionPorts, WatermarkState  # noqa: E402
 from bedrock_cost.handlers import estimator  # noqa: E402
@@ -279,15 +280,7 @@ def bench(model_ids: int) -> dict[str, Any]:
         cloudwatch = boto3.client("cloudwatch", region_name=REGION)
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         s3 = boto3.client("s3", region_name=REGION)
-        dynamodb.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_state_table(dynamodb, TABLE)
         s3.create_bucket(Bucket=BUCKET)
         t0 = time.perf_counter()
         points = put_metrics(cloudwatch, arns, first_start, 2 * WINDOW_MINUTES)

@@ -20,6 +20,7 @@ import pytest
 from moto import mock_aws
 
 from bedrock_cost.adapters.burn_rate_metrics import EstimateSpendReader
+from bedrock_cost.demo.state_table import create_state_table
 from bedrock_cost.domain.alerts import Alert
 from bedrock_cost.domain.forecast import BudgetTarget, targets_to_json
 from bedrock_cost.handlers import burn_rate
@@ -101,15 +102,7 @@ def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
         queue_url = sqs.create_queue(QueueName="alerts-copy")["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
-        dynamodb.create_table(
-            TableName="state",
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_state_table(dynamodb, "state")
         yield Account(boto3.client("cloudwatch", region_name=REGION), sqs, queue_url)
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from bedrock_cost.adapters.duckdb_engine import DuckDBEngine
 from bedrock_cost.billing.daily_report import build_daily_report, cap_values
+from bedrock_cost.demo.state_table import create_state_table
 from bedrock_cost.domain.reconcile import drift, drift_alert
 from bedrock_cost.handlers import cur_reporter
 from tests.fixtures.cur_builder import cur_row, write_cur
@@ -99,15 +100,7 @@ def aws(engine, monkeypatch) -> Iterator[dict[str, Any]]:
         s3 = boto3.client("s3")
         s3.create_bucket(Bucket="reports")
         ddb = boto3.client("dynamodb")
-        ddb.create_table(
-            TableName="state",
-            BillingMode="PAY_PER_REQUEST",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-        )
+        create_state_table(ddb, "state")
         sns, sqs = boto3.client("sns"), boto3.client("sqs")
         topic = sns.create_topic(Name="alerts")["TopicArn"]
         queue = sqs.create_queue(QueueName="alerts")["QueueUrl"]

@@ -20,6 +20,7 @@ from bedrock_cost.adapters.price_list import CalibrationReader, assemble_catalog
 from bedrock_cost.config import load_config_file
 from bedrock_cost.demo import estimate_step
 from bedrock_cost.demo.context import DemoContext
+from bedrock_cost.demo.state_table import create_state_table
 from bedrock_cost.domain.estimate import UNTAGGED, Counts
 from bedrock_cost.domain.model_catalog import load_model_catalog
 from bedrock_cost.domain.model_resolution import InMemoryProfileDirectory, resolve_model_id
@@ -51,15 +52,7 @@ def endpoint() -> Iterator[str]:
 
 def context(endpoint: str, out: Path) -> DemoContext:
     dynamodb = boto3.client("dynamodb", region_name=REGION, endpoint_url=endpoint)
-    dynamodb.create_table(
-        TableName="state",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_state_table(dynamodb, "state")
     ctx = DemoContext(
         out_dir=out,
         cur_dir=out / "cur",

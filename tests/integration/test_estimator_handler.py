@@ -23,6 +23,7 @@ from moto import mock_aws
 
 from bedrock_cost.adapters.price_list import CALIBRATION_KEY
 from bedrock_cost.adapters.watermark_store import DynamoWatermarkStore
+from bedrock_cost.demo.state_table import create_state_table
 from bedrock_cost.domain.estimate import Counts
 from bedrock_cost.domain.estimator_run import RegionPorts, WatermarkConflictError, WatermarkState
 from bedrock_cost.domain.model_resolution import InMemoryProfileDirectory, ProfileInfo
@@ -135,15 +136,7 @@ class World:
 def world() -> Iterator[World]:
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name=REGION)
-        dynamodb.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_state_table(dynamodb, TABLE)
         s3 = boto3.client("s3", region_name=REGION)
         s3.create_bucket(Bucket=BUCKET)
         s3.create_bucket(Bucket=CAL_BUCKET)

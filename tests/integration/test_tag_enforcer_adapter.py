@@ -22,6 +22,7 @@ from bedrock_cost.adapters.bedrock_resources import (
     DynamoViolationStore,
     InMemoryBedrockResources,
 )
+from bedrock_cost.demo.state_table import create_state_table
 from bedrock_cost.domain.tag_enforcement import ViolationRecord
 from bedrock_cost.domain.tag_rules import TaggedResource
 from bedrock_cost.errors import BedrockCostError, Throttled
@@ -214,15 +215,7 @@ def test_combined_source_routes_by_type() -> None:
 def test_violation_store_is_conditional() -> None:
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="y")
-        dynamodb.create_table(
-            TableName="state",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_state_table(dynamodb, "state")
         store = DynamoViolationStore(dynamodb, "state")
         record = ViolationRecord(PROFILE, "fp1", NOW, pending_alert='{"x":1}')
         # A first write needs no record; a second "first" write loses the race

@@ -14,6 +14,7 @@ from moto.server import ThreadedMotoServer
 from bedrock_cost.config import load_config_file
 from bedrock_cost.demo import tags_step
 from bedrock_cost.demo.context import DemoContext
+from bedrock_cost.demo.state_table import create_state_table
 from bedrock_cost.domain.alerts import Alert
 from bedrock_cost.sample_data.cur_generator import generate_cur
 
@@ -43,15 +44,7 @@ def test_step_alerts_on_the_bad_profile_and_writes_the_ranking(endpoint: str, tm
     queue = sqs.create_queue(QueueName="capture")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
-    dynamodb.create_table(
-        TableName="state",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_state_table(dynamodb, "state")
     # And a month of generated CUR
     cur = tmp_path / "cur"
     generate_cur(cur, PERIOD, rows=2000, seed=3)

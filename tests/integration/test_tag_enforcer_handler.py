@@ -27,6 +27,7 @@ from bedrock_cost.adapters.bedrock_resources import (
     InMemoryBedrockResources,
 )
 from bedrock_cost.config import AllowedValues, TagPolicy
+from bedrock_cost.demo.state_table import create_state_table
 from bedrock_cost.domain.alerts import Alert
 from bedrock_cost.domain.tag_rules import TaggedResource
 from bedrock_cost.errors import BedrockCostError, Throttled
@@ -160,15 +161,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         table = "state"
-        dynamodb.create_table(
-            TableName=table,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_state_table(dynamodb, table)
         sns = boto3.client("sns", region_name=REGION)
         sqs = boto3.client("sqs", region_name=REGION)
         topic_arn = sns.create_topic(Name="alerts")["TopicArn"]

@@ -34,6 +34,7 @@ from bedrock_cost.config import Config, load_config_file, parse_config
 from bedrock_cost.demo.context import DemoContext
 from bedrock_cost.demo.emulator import EmfForwarder, demo_environment, moto_server, patched_environment
 from bedrock_cost.demo.slack_standin import slack_standin
+from bedrock_cost.demo.state_table import create_state_table
 from bedrock_cost.errors import BedrockCostError
 from bedrock_cost.sample_data.cur_generator import generate_cur, parse_period
 
@@ -119,18 +120,7 @@ def create_alert_plumbing(endpoint_url: str, region: str) -> tuple[str, str, str
         queue_url: str = sqs.create_queue(QueueName=QUEUE_NAME)["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
-        dynamodb.create_table(
-            TableName=STATE_TABLE,
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        dynamodb.update_time_to_live(
-            TableName=STATE_TABLE, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
-        )
+        create_state_table(dynamodb, STATE_TABLE)
     except ClientError as exc:
         raise translate_client_error(exc, "creating the demo's topic, queue and state table") from exc
     return topic_arn, queue_url, STATE_TABLE
