@@ -23,11 +23,21 @@ if _LAMBDAS not in sys.path:
 import aws_cdk as cdk  # noqa: E402
 from cdk_nag import AwsSolutionsChecks  # noqa: E402
 
-from bedrock_cost.config import CONTEXT_KEY, load_from_context  # noqa: E402
+from bedrock_cost.config import CONTEXT_KEY, Config, load_from_context  # noqa: E402
 from bedrock_cost.errors import ConfigError  # noqa: E402
+from infra.org_central import OrganizationHub, central_bus_arn  # noqa: E402
+from infra.org_collector import (  # noqa: E402
+    COLLECTOR_STACK_NAME,
+    FORWARDER_STACK_NAME,
+    CollectorStack,
+    ForwarderStack,
+    RegionForwarderStack,
+)
 from infra.stack import BedrockCostTrackerStack  # noqa: E402
 
 STACK_NAME = "BedrockCostTracker"
+MEMBERS_DIR = "organization-members"
+"""Sub-folder of the cloud assembly holding the member templates (deployed by StackSets, not by cdk)."""
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
 
@@ -55,11 +65,58 @@ def build_app(context: dict[str, Any] | None = None, outdir: str | None = None) 
         outdir = str(REPO_ROOT / "cdk.out")
     app = cdk.App(context=merged, outdir=outdir)
     config = load_from_context(app.node.try_get_context(CONTEXT_KEY), REPO_ROOT)
-    BedrockCostTrackerStack(app, STACK_NAME, stack_name=STACK_NAME, config=config)
+    if config.organization is None:
+        BedrockCostTrackerStack(app, STACK_NAME, stack_name=STACK_NAME, config=config)
+    else:
+        _organization_stacks(app, config, Path(app.outdir))
     # cdk-nag 3 is a validation plugin: any unacknowledged finding fails synth. The
     # acknowledgements (with reasons) are also written into the template's Metadata.
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, write_suppressions_to_cloud_formation=True))
     return app
+
+
+def member_templates(config: Config, outdir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Synthesize the member collector and forwarder templates (cdk-nag on) into ``outdir``.
+
+    They live in an app of their own: ``cdk deploy --all`` must not deploy them to the
+    central account; the central stack's StackSets carry them to the members.
+    """
+    members = cdk.App(outdir=str(outdir))
+    CollectorStack(members, COLLECTOR_STACK_NAME, config=config)
+    ForwarderStack(members, FORWARDER_STACK_NAME)
+    cdk.Validations.of(members).add_plugins(AwsSolutionsChecks(members, write_suppressions_to_cloud_formation=True))
+    assembly = members.synth()
+    return (
+        assembly.get_stack_by_name(COLLECTOR_STACK_NAME).template,
+        assembly.get_stack_by_name(FORWARDER_STACK_NAME).template,
+    )
+
+
+def _organization_stacks(app: cdk.App, config: Config, outdir: Path) -> None:
+    """Central stack (single-account stack + OrganizationHub) and this account's region forwarders."""
+    organization = config.organization
+    assert organization is not None
+    home = organization.home_region
+    collector, forwarder = member_templates(config, outdir / MEMBERS_DIR)
+    central = BedrockCostTrackerStack(
+        app, STACK_NAME, stack_name=STACK_NAME, config=config, env=cdk.Environment(region=home)
+    )
+    OrganizationHub(
+        central,
+        "Organization",
+        config=config,
+        tracker=central,
+        collector_template=collector,
+        forwarder_template=forwarder,
+    )
+    for region in config.regions:
+        if region != home:
+            RegionForwarderStack(
+                app,
+                f"{STACK_NAME}Forwarder-{region}",
+                target_bus_arn=central_bus_arn(home),
+                env=cdk.Environment(region=region),
+            )
 
 
 def main() -> int:

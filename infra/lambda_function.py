@@ -266,6 +266,17 @@ def shared_code(scope: Construct) -> lambda_.Code:
     return code
 
 
+def use_code(stack: Stack, code: lambda_.Code) -> None:
+    """Make ``code`` the stack's shared code (before its first function is built).
+
+    A StackSet's member template cannot carry CDK file assets (member accounts have no
+    CDK bootstrap), so the collector stack passes ``Code.from_bucket`` here instead.
+    """
+    if getattr(stack, _CODE_ATTRIBUTE, None) is not None:
+        raise ValueError(f"{stack.node.path} already has its code; call use_code before adding functions")
+    setattr(stack, _CODE_ATTRIBUTE, code)
+
+
 class BedrockCostFunction(Construct):
     """A Lambda function with the product's defaults.
 

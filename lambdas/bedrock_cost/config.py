@@ -258,6 +258,10 @@ class Organization(_Strict):
         le=60,
         description="Estimator schedule in member accounts; GetMetricData is billed per run, per ModelId.",
     )
+    call_as: Literal["SELF", "DELEGATED_ADMIN"] = Field(
+        default="SELF",
+        description="StackSets CallAs: SELF from the management account, DELEGATED_ADMIN from a delegated one.",
+    )
 
     @field_validator("organizational_unit_ids")
     @classmethod

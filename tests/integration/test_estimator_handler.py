@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -21,6 +22,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
+import bedrock_cost
 from bedrock_cost.adapters.price_list import CALIBRATION_KEY
 from bedrock_cost.adapters.watermark_store import DynamoWatermarkStore
 from bedrock_cost.demo.state_table import create_state_table
@@ -157,9 +159,10 @@ def world() -> Iterator[World]:
         yield w
 
 
-def wire(w: World, max_catchup: int = 60) -> None:
+def wire(w: World, max_catchup: int = 60, extra: dict[str, str] | None = None) -> None:
     env = estimator.EstimatorEnvironment.model_validate(
         {
+            **(extra or {}),
             "STATE_TABLE": TABLE,
             "ESTIMATES_BUCKET": BUCKET,
             "CALIBRATION_BUCKET": CAL_BUCKET,
@@ -270,6 +273,36 @@ def test_records_land_in_s3_by_day_region_and_hour(world: World) -> None:
     assert by_kind["input"]["price_source"] == "bundled"
     assert by_kind["input"]["calibrated"] is False
     assert by_kind["output"]["tokens"] == 10
+
+
+def test_a_member_collector_writes_under_its_account_and_reads_central_prices(world: World) -> None:
+    # Given an organisation member's environment: records under estimates/account=<id> in the
+    # central bucket, refreshed prices read from another (central) bucket holding a new price
+    central = "central-estimates"
+    world.s3.create_bucket(Bucket=central)
+    bundled = json.loads((Path(bedrock_cost.__file__).parent / "data" / "prices.json").read_text())
+    nova = [dict(e) for e in bundled["entries"] if e["model"] == "Nova Pro" and e["scope"] == "regional"]
+    for entry in nova:
+        entry["usd_per_million"] = {**entry["usd_per_million"], "input": "0.5"}
+    refreshed = {**bundled, "entries": nova}
+    world.s3.put_object(Bucket=central, Key=f"pricing/price-list/{REGION}.json", Body=json.dumps(refreshed))
+    wire(world, extra={"CATALOG_BUCKET": central, "ESTIMATES_PREFIX": "estimates/account=111122223333"})
+    start = world.window_end - timedelta(minutes=5)
+    world.set_watermark(start, {NOVA})
+    world.put(NOVA, start, Counts(input=1_000_000))
+    # When the scheduled run happens
+    invoke()
+    # Then the hour's records land under the account's prefix, nowhere else
+    listing = world.s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])
+    key = f"estimates/account=111122223333/dt={start:%Y-%m-%d}/region=us-east-1/{start:%Y%m%dT%H}00Z.jsonl"
+    assert [o["Key"] for o in listing] == [key]
+    # And the price came from the central catalog bucket
+    (record,) = [
+        json.loads(line, parse_float=Decimal)
+        for line in world.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read().decode().splitlines()
+        if '"input"' in line
+    ]
+    assert (record["price_source"], record["cost_usd"]) == ("refresh", Decimal("0.5"))
 
 
 def test_catch_up_after_a_three_hour_gap_counts_each_minute_once(

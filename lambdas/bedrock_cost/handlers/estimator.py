@@ -10,7 +10,10 @@ Environment (validated on the first invocation; a missing variable fails loudly)
 ``STATE_TABLE``, ``ESTIMATES_BUCKET`` (records and refreshed prices),
 ``CALIBRATION_BUCKET`` (where the CUR reporter publishes effective unit prices) and
 ``ESTIMATOR_CONFIG`` (JSON: ``regions``, ``report_tag_keys``, ``estimator``, ``pricing``
-sections of the deployment config).
+sections of the deployment config). Optional, for an organisation member's collector
+(docs/organizations.md): ``CATALOG_BUCKET`` (refreshed prices, when they live in another
+bucket than the records: the central account's) and ``ESTIMATES_PREFIX`` (the records'
+key prefix, e.g. ``estimates/account=<id>`` in the central records bucket).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bedrock_cost.adapters.bedrock_profiles import BedrockProfileDirectory
 from bedrock_cost.adapters.cloudwatch_metrics import CloudWatchBedrockMetrics
-from bedrock_cost.adapters.estimate_sink import EmfMetricPublisher, S3EstimateSink
+from bedrock_cost.adapters.estimate_sink import DEFAULT_PREFIX, EmfMetricPublisher, S3EstimateSink
 from bedrock_cost.adapters.price_list import CalibrationReader, S3CatalogStore, assemble_catalog
 from bedrock_cost.adapters.watermark_store import DynamoWatermarkStore
 from bedrock_cost.domain.estimator_run import (
@@ -65,6 +68,8 @@ class EstimatorEnvironment(BaseModel):
     state_table: str = Field(alias="STATE_TABLE", min_length=3)
     estimates_bucket: str = Field(alias="ESTIMATES_BUCKET", min_length=3)
     calibration_bucket: str = Field(alias="CALIBRATION_BUCKET", min_length=3)
+    catalog_bucket: str | None = Field(default=None, alias="CATALOG_BUCKET", min_length=3)
+    estimates_prefix: str = Field(default=DEFAULT_PREFIX, alias="ESTIMATES_PREFIX", pattern=r"^[A-Za-z0-9=_/.-]+$")
     config: EstimatorConfig = Field(alias="ESTIMATOR_CONFIG")
 
     @field_validator("config", mode="before")
@@ -140,7 +145,7 @@ def build_dependencies(env: EstimatorEnvironment, deadline: DeadlineBox | None =
     }
     s3 = session.client("s3", config=CLIENT_CONFIG)
     dynamodb = session.client("dynamodb", config=CLIENT_CONFIG)
-    refreshed = S3CatalogStore(s3, env.estimates_bucket)
+    refreshed = S3CatalogStore(s3, env.catalog_bucket or env.estimates_bucket)
     calibration = CalibrationReader(s3, env.calibration_bucket)
 
     def load_catalog(region: str) -> PriceCatalog:
@@ -152,7 +157,7 @@ def build_dependencies(env: EstimatorEnvironment, deadline: DeadlineBox | None =
         ports=ports,
         catalog_for=CatalogCache(load_catalog),
         store=DynamoWatermarkStore(dynamodb, env.state_table),
-        sink=S3EstimateSink(s3, env.estimates_bucket),
+        sink=S3EstimateSink(s3, env.estimates_bucket, env.estimates_prefix),
         publisher=EmfMetricPublisher(),
         deadline=box,
     )
