@@ -81,15 +81,22 @@ class AlertTopic(Construct):
             removal_policy=RemovalPolicy.DESTROY,
             pending_window=Duration.days(7),
         )
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowAlertingServicesToPublishEncrypted",
-                principals=[iam.ServicePrincipal(service) for service in PUBLISHING_SERVICES],
-                actions=["kms:GenerateDataKey*", "kms:Decrypt"],
-                resources=["*"],  # in a key policy, "*" is this key
-                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+        # One statement per service, as each service's documentation gives it: the
+        # service principal, kms:GenerateDataKey* and kms:Decrypt on this key, and the
+        # aws:SourceAccount / aws:SourceArn conditions of that service.
+        for service, source_arn in PUBLISHING_SERVICES.items():
+            self.key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=f"Allow{service.split('.')[0].capitalize()}ToUseTheTopicKey",
+                    principals=[iam.ServicePrincipal(service)],
+                    actions=["kms:GenerateDataKey*", "kms:Decrypt"],
+                    resources=["*"],  # in a key policy, "*" is this key
+                    conditions={
+                        "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                        "ArnLike": {"aws:SourceArn": source_arn},
+                    },
+                )
             )
-        )
         self.topic: sns.Topic = _AlertSnsTopic(
             self, "Topic", key=self.key, display_name="Bedrock cost alerts", enforce_ssl=True
         )

@@ -49,6 +49,7 @@ from bedrock_cost.config import Budget, Config
 from bedrock_cost.domain.forecast import targets_from_budgets, targets_to_json
 from infra.lambda_function import BedrockCostFunction
 from infra.nag import acknowledge
+from infra.state_table import CLAIM_ACTIONS
 
 BEDROCK_SERVICE_NAME: Final = "Amazon Bedrock"
 MARKETPLACE_SUFFIX: Final = "(Amazon Bedrock Edition)"
@@ -274,7 +275,7 @@ class BurnRateForecast(Construct):
         self.handler.add_to_role_policy(
             iam.PolicyStatement(
                 sid="ClaimAndReleaseAlertKeys",
-                actions=["dynamodb:PutItem", "dynamodb:DeleteItem"],
+                actions=list(CLAIM_ACTIONS),
                 resources=[state_table.table_arn],
                 conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["alert#*"]}},
             )

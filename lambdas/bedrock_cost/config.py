@@ -186,6 +186,12 @@ class Alerts(_Strict):
     service_anomaly_monitor_arn: str | None = Field(
         default=None, pattern=r"^arn:aws[a-z-]*:ce::\d{12}:anomalymonitor/[0-9a-fA-F-]+$"
     )
+    # The customer-managed KMS key encrypting the Slack secret, if not aws/secretsmanager.
+    slack_webhook_secret_kms_key_arn: str | None = Field(
+        default=None, pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-fA-F-]+$"
+    )
+    # The services monitor sees every service; only Bedrock anomalies reach Slack unless set.
+    forward_non_bedrock_anomalies: bool = False
 
     @field_validator("emails")
     @classmethod
