@@ -30,6 +30,24 @@ from infra.stack import BedrockCostTrackerStack  # noqa: E402
 STACK_NAME = "BedrockCostTracker"
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
+CLOUDFORMATION_RESOURCE_LIMIT = 500
+"""Resources one CloudFormation stack may hold; one is kept for CDK's own metadata."""
+
+
+def check_resource_count(stack: cdk.Stack) -> int:
+    """The stack's resource count; ``ConfigError`` (with the count) when CloudFormation would refuse it.
+
+    Counted on the construct tree before synth, so a config with hundreds of per-tag
+    budgets fails in a second with the number instead of at deploy time.
+    """
+    count = sum(1 for node in stack.node.find_all() if isinstance(node, cdk.CfnResource))
+    if count + 1 > CLOUDFORMATION_RESOURCE_LIMIT:
+        raise ConfigError(
+            f"the config needs {count} CloudFormation resources (plus CDK metadata), more than the "
+            f"{CLOUDFORMATION_RESOURCE_LIMIT} one stack may hold: reduce budgets.per_tag (each value adds one "
+            "budget per period) or drop daily_usd budgets"
+        )
+    return count
 
 
 def cdk_json_context() -> dict[str, Any]:
@@ -55,7 +73,8 @@ def build_app(context: dict[str, Any] | None = None, outdir: str | None = None) 
         outdir = str(REPO_ROOT / "cdk.out")
     app = cdk.App(context=merged, outdir=outdir)
     config = load_from_context(app.node.try_get_context(CONTEXT_KEY), REPO_ROOT)
-    BedrockCostTrackerStack(app, STACK_NAME, stack_name=STACK_NAME, config=config)
+    stack = BedrockCostTrackerStack(app, STACK_NAME, stack_name=STACK_NAME, config=config)
+    check_resource_count(stack)
     # cdk-nag 3 is a validation plugin: any unacknowledged finding fails synth. The
     # acknowledgements (with reasons) are also written into the template's Metadata.
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, write_suppressions_to_cloud_formation=True))
