@@ -632,3 +632,31 @@ def test_cdk_nag_reports_nothing_unacknowledged(full: Synth, minimal: Synth) -> 
     for synth in (full, minimal):
         report = json.loads((synth.outdir / "validation-report.json").read_text())
         assert report["pluginReports"] == []
+
+
+# --------------------------------------------------------------------------- ready for a real account
+
+KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"
+
+
+def test_a_slack_secret_under_a_customer_key_is_decryptable_only_through_secrets_manager(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    config = {**FULL_CONFIG, "alerts": {**FULL_CONFIG["alerts"], "slack_webhook_secret_kms_key_arn": KMS_KEY}}
+    synth = synthesize(config, tmp_path_factory.mktemp("alerting-kms"))
+    role_id = function_by_handler(synth, NOTIFIER)["Properties"]["Role"]["Fn::GetAtt"][0]
+    (decrypt,) = [s for s in role_statements(synth, role_id) if "kms:Decrypt" in as_list(s["Action"])]
+    assert decrypt["Resource"] == KMS_KEY
+    assert flatten_reference(decrypt["Condition"]["StringEquals"]["kms:ViaService"]) == (
+        "secretsmanager.<AWS::Region>.amazonaws.com"
+    )
+
+
+def test_budget_filters_are_refreshed_daily_from_cost_explorer(full: Synth) -> None:
+    function = function_by_handler(full, "bedrock_cost.handlers.budget_filters.handler")
+    role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
+    statements = role_statements(full, role_id)
+    (modify,) = [s for s in statements if "budgets:ModifyBudget" in as_list(s["Action"])]
+    assert all(":budget/" in flatten_reference(r) for r in as_list(modify["Resource"]))
+    assert len(as_list(modify["Resource"])) == len(full.resources("AWS::Budgets::Budget"))
+    assert any("ce:GetDimensionValues" in as_list(s["Action"]) for s in statements)
