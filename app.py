@@ -40,6 +40,24 @@ MEMBERS_DIR = "organization-members"
 """Sub-folder of the cloud assembly holding the member templates (deployed by StackSets, not by cdk)."""
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
+CLOUDFORMATION_RESOURCE_LIMIT = 500
+"""Resources one CloudFormation stack may hold; one is kept for CDK's own metadata."""
+
+
+def check_resource_count(stack: cdk.Stack) -> int:
+    """The stack's resource count; ``ConfigError`` (with the count) when CloudFormation would refuse it.
+
+    Counted on the construct tree before synth, so a config with hundreds of per-tag
+    budgets fails in a second with the number instead of at deploy time.
+    """
+    count = sum(1 for node in stack.node.find_all() if isinstance(node, cdk.CfnResource))
+    if count + 1 > CLOUDFORMATION_RESOURCE_LIMIT:
+        raise ConfigError(
+            f"the config needs {count} CloudFormation resources (plus CDK metadata), more than the "
+            f"{CLOUDFORMATION_RESOURCE_LIMIT} one stack may hold: reduce budgets.per_tag (each value adds one "
+            "budget per period) or drop daily_usd budgets"
+        )
+    return count
 
 
 def cdk_json_context() -> dict[str, Any]:
@@ -66,7 +84,8 @@ def build_app(context: dict[str, Any] | None = None, outdir: str | None = None) 
     app = cdk.App(context=merged, outdir=outdir)
     config = load_from_context(app.node.try_get_context(CONTEXT_KEY), REPO_ROOT)
     if config.organization is None:
-        BedrockCostTrackerStack(app, STACK_NAME, stack_name=STACK_NAME, config=config)
+        stack = BedrockCostTrackerStack(app, STACK_NAME, stack_name=STACK_NAME, config=config)
+        check_resource_count(stack)
     else:
         _organization_stacks(app, config, Path(app.outdir))
     # cdk-nag 3 is a validation plugin: any unacknowledged finding fails synth. The
@@ -109,6 +128,7 @@ def _organization_stacks(app: cdk.App, config: Config, outdir: Path) -> None:
         collector_template=collector,
         forwarder_template=forwarder,
     )
+    check_resource_count(central)
     for region in config.regions:
         if region != home:
             RegionForwarderStack(

@@ -13,17 +13,22 @@ subscribers from the config and the Slack notifier.
 - The topic denies any request not made over TLS.
 - ``topic.grant_publish`` grants ``sns:Publish`` on the topic and ``kms:GenerateDataKey``
   + ``kms:Decrypt`` on its key, nothing wider.
-- E-mail subscribers get every JSON alert (our envelopes, alarms, anomalies). AWS Budgets
-  e-mails them directly with its own formatted message (see ``infra/budgets.py``), so a
-  message-body filter keeps Budgets' plain-text copy from reaching them twice.
+- E-mail subscribers get every message once, through the topic: our alerts as plain text
+  (``MessageStructure=json``, ``domain/alert_email.py``), and the messages of CloudWatch
+  alarms, AWS Budgets and Cost Anomaly Detection as those services write them. Budgets
+  notifies the topic only (not the addresses directly), so nobody gets a budget e-mail
+  twice and no subscription needs a filter (a message-body filter cannot be relied on
+  to see our JSON once the e-mail copy is text).
+- The key policy has one statement per publishing service, as each service documents
+  it: the service principal, ``kms:GenerateDataKey*`` and ``kms:Decrypt``, scoped with
+  ``aws:SourceAccount`` and ``aws:SourceArn``.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any, Final
 
-from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import Annotations, Aws, Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -37,15 +42,6 @@ PUBLISHING_SERVICES: Final[dict[str, str]] = {
     "costalerts.amazonaws.com": f"arn:{Aws.PARTITION}:ce::{Aws.ACCOUNT_ID}:anomalysubscription/*",
 }
 """Service principal -> the ARN pattern of the resources allowed to publish (aws:SourceArn)."""
-
-EMAIL_FILTER_POLICY: Final[dict[str, object]] = {
-    "$or": [
-        {"source": ["bedrock-cost-tracker"]},
-        {"AlarmName": [{"exists": True}]},
-        {"anomalyId": [{"exists": True}]},
-    ]
-}
-"""Message-body filter for e-mail subscriptions: JSON alerts only (Budgets' text is mailed by Budgets)."""
 
 
 class _AlertSnsTopic(sns.Topic):
@@ -81,15 +77,22 @@ class AlertTopic(Construct):
             removal_policy=RemovalPolicy.DESTROY,
             pending_window=Duration.days(7),
         )
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowAlertingServicesToPublishEncrypted",
-                principals=[iam.ServicePrincipal(service) for service in PUBLISHING_SERVICES],
-                actions=["kms:GenerateDataKey*", "kms:Decrypt"],
-                resources=["*"],  # in a key policy, "*" is this key
-                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+        # One statement per service, as each service's documentation gives it: the
+        # service principal, kms:GenerateDataKey* and kms:Decrypt on this key, and the
+        # aws:SourceAccount / aws:SourceArn conditions of that service.
+        for service, source_arn in PUBLISHING_SERVICES.items():
+            self.key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=f"Allow{service.split('.')[0].capitalize()}ToUseTheTopicKey",
+                    principals=[iam.ServicePrincipal(service)],
+                    actions=["kms:GenerateDataKey*", "kms:Decrypt"],
+                    resources=["*"],  # in a key policy, "*" is this key
+                    conditions={
+                        "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                        "ArnLike": {"aws:SourceArn": source_arn},
+                    },
+                )
             )
-        )
         self.topic: sns.Topic = _AlertSnsTopic(
             self, "Topic", key=self.key, display_name="Bedrock cost alerts", enforce_ssl=True
         )
@@ -106,6 +109,17 @@ class AlertTopic(Construct):
                     },
                 )
             )
+        if not config.alerts.emails and not config.alerts.slack_webhook_secret_name:
+            Annotations.of(self).add_warning_v2(
+                "bedrock-cost:no-subscriber",
+                "alerts.emails and alerts.slack_webhook_secret_name are empty: no one receives the alerts",
+            )
+        placeholders = [email for email in config.alerts.emails if email.lower().endswith("@example.com")]
+        if placeholders:
+            Annotations.of(self).add_warning_v2(
+                "bedrock-cost:placeholder-email",
+                f"alerts.emails holds the placeholder(s) {', '.join(placeholders)}: replace them with real addresses",
+            )
         for index, email in enumerate(config.alerts.emails):
             sns.CfnSubscription(
                 self,
@@ -113,6 +127,4 @@ class AlertTopic(Construct):
                 topic_arn=self.topic.topic_arn,
                 protocol="email",
                 endpoint=email,
-                filter_policy_scope="MessageBody",
-                filter_policy=json.loads(json.dumps(EMAIL_FILTER_POLICY)),
             )

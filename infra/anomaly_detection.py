@@ -1,8 +1,13 @@
 """Cost Anomaly Detection: AWS's own machine-learnt net under Bedrock spend.
 
 - A ``DIMENSIONAL`` monitor on ``SERVICE`` sees every service, so Claude's Marketplace
-  "Bedrock Edition" services too. AWS allows one such monitor per account: set
-  ``alerts.service_anomaly_monitor_arn`` to subscribe to an existing one instead.
+  "Bedrock Edition" services too. AWS allows one such monitor per account, and most
+  accounts have one already (the console creates it), so a declared
+  ``AWS::CE::AnomalyMonitor`` would fail the deployment with "AlreadyExists". A custom
+  resource (``handlers/anomaly_monitor.py``) finds the account's monitor at deploy time
+  and creates one only when there is none; ``alerts.service_anomaly_monitor_arn`` skips
+  the look-up. Anomalies of other services reach the topic too; the Slack notifier
+  forwards only Bedrock ones unless ``alerts.forward_non_bedrock_anomalies`` is set.
 - One ``CUSTOM`` monitor per report tag key that has known values (budgeted values and
   ``tag_policy.allowed_values`` lists, at most 10): the spend carrying those values, so
   a team's anomaly is not averaged away in the account total. A key with no listed
@@ -20,12 +25,17 @@ from __future__ import annotations
 import json
 from typing import Final
 
-from aws_cdk import Aws
+from aws_cdk import Aws, CustomResource, Duration, RemovalPolicy
 from aws_cdk import aws_ce as ce
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
+from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from bedrock_cost.config import Config
+from infra.lambda_function import LOG_RETENTION, BedrockCostFunction
+from infra.nag import acknowledge_wildcard_resources
 
 MAX_TAG_VALUES: Final = 10
 
@@ -66,18 +76,12 @@ class CostAnomalyDetection(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, config: Config, topic: sns.ITopic) -> None:
         super().__init__(scope, construct_id)
-        self.service_monitor: ce.CfnAnomalyMonitor | None = None
+        self.service_monitor: CustomResource | None = None
         if config.alerts.service_anomaly_monitor_arn:
             self.service_monitor_arn = config.alerts.service_anomaly_monitor_arn
         else:
-            self.service_monitor = ce.CfnAnomalyMonitor(
-                self,
-                "Services",
-                monitor_name=f"{Aws.STACK_NAME} services",
-                monitor_type="DIMENSIONAL",
-                monitor_dimension="SERVICE",
-            )
-            self.service_monitor_arn = self.service_monitor.attr_monitor_arn
+            self.service_monitor = self._services_monitor()
+            self.service_monitor_arn = self.service_monitor.get_att_string("MonitorArn")
 
         self.tag_monitors: dict[str, ce.CfnAnomalyMonitor] = {}
         self.skipped_tag_keys: list[str] = []
@@ -109,3 +113,66 @@ class CostAnomalyDetection(Construct):
         policy = topic.node.try_find_child("Policy")
         if policy is not None:
             self.subscription.node.add_dependency(policy)
+
+    def _services_monitor(self) -> CustomResource:
+        """Find-or-create the account's one services monitor (see the module docstring)."""
+        on_event = BedrockCostFunction(
+            self,
+            "ServicesMonitorFunction",
+            handler="bedrock_cost.handlers.anomaly_monitor.handler",
+            description="Finds the account's services anomaly monitor, creating it only when there is none",
+            service_name="anomaly-monitor",
+            timeout=Duration.minutes(2),
+        )
+        monitors = f"arn:{Aws.PARTITION}:ce::{Aws.ACCOUNT_ID}:anomalymonitor/*"
+        on_event.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="FindOrCreateServicesMonitor",
+                actions=["ce:GetAnomalyMonitors", "ce:CreateAnomalyMonitor", "ce:DeleteAnomalyMonitor"],
+                resources=[monitors],
+            )
+        )
+        assert on_event.function.role is not None
+        acknowledge_wildcard_resources(
+            on_event.function.role,
+            [monitors],
+            "Anomaly monitor ids are random; the function lists this account's monitors and "
+            "creates or deletes only the services monitor.",
+        )
+        framework_logs = logs.LogGroup(
+            self,
+            "ServicesMonitorProviderLogs",
+            retention=LOG_RETENTION,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        framework_role = iam.Role(
+            self,
+            "ServicesMonitorProviderRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="CloudFormation custom resource framework for the services anomaly monitor",
+        )
+        framework_role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[framework_logs.log_group_arn]
+            )
+        )
+        provider = cr.Provider(
+            self,
+            "ServicesMonitorProvider",
+            on_event_handler=on_event.function,
+            framework_on_event_role=framework_role,
+            log_group=framework_logs,
+        )
+        acknowledge_wildcard_resources(
+            framework_role,
+            [f"{on_event.function.function_arn}:*"],
+            "The custom resource framework invokes the monitor function by ARN; ':*' covers its "
+            "published versions and aliases, and nothing but that one function.",
+        )
+        return CustomResource(
+            self,
+            "Services",
+            service_token=provider.service_token,
+            resource_type="Custom::ServicesAnomalyMonitor",
+            properties={"MonitorName": f"{Aws.STACK_NAME} services"},
+        )

@@ -1,5 +1,10 @@
 """AWS Budgets for Bedrock spend, the opt-in deny action, and our own burn-rate forecast.
 
+**Every Bedrock dollar, also tomorrow's model.** A daily function
+(``handlers/budget_filters.py``) asks Cost Explorer for every ``SERVICE`` name matching
+"Bedrock" and adds the new ones to every budget's ``Service`` filter, so a model released
+after this table was written is inside every budget within a day.
+
 **Which spend a budget sees.** Claude and the other third-party models are AWS
 Marketplace products: Cost Explorer lists them as services named
 ``<model> (Amazon Bedrock Edition)``, not under ``Amazon Bedrock``. A budget filtered on
@@ -13,8 +18,9 @@ service names AND the tag.
 
 **What is notified.** Each budget: ``thresholds_pct`` on ACTUAL spend and
 ``forecast_pct`` on FORECASTED spend (monthly budgets only: AWS does not forecast
-daily budgets), to the alert topic and up to 10 e-mail addresses. Credits, refunds and
-taxes are excluded, as in every report of the product.
+daily budgets), to the alert topic only: its e-mail subscribers receive Budgets' own
+message through it, once. Credits, refunds and taxes are excluded, as in every report
+of the product.
 
 **Enforcement (opt-in).** ``budget_action: deny`` adds an ``AWS::Budgets::BudgetsAction``
 that attaches a managed policy denying ``bedrock:InvokeModel*`` to the configured roles
@@ -36,7 +42,7 @@ import json
 from importlib import resources
 from typing import Final
 
-from aws_cdk import Aws, Duration
+from aws_cdk import Aws, Duration, Stack
 from aws_cdk import aws_budgets as budgets
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -48,7 +54,8 @@ from constructs import Construct
 from bedrock_cost.config import Budget, Config
 from bedrock_cost.domain.forecast import targets_from_budgets, targets_to_json
 from infra.lambda_function import BedrockCostFunction
-from infra.nag import acknowledge
+from infra.nag import acknowledge, resource_star_policy
+from infra.state_table import CLAIM_ACTIONS
 
 BEDROCK_SERVICE_NAME: Final = "Amazon Bedrock"
 MARKETPLACE_SUFFIX: Final = "(Amazon Bedrock Edition)"
@@ -58,6 +65,7 @@ DENIED_ACTIONS: Final = ["bedrock:InvokeModel*"]
 """``InvokeModel`` and ``InvokeModelWithResponseStream``; Converse/ConverseStream are
 authorised by the same two actions."""
 BURN_RATE_HANDLER: Final = "bedrock_cost.handlers.burn_rate.handler"
+FILTER_REFRESH_HANDLER: Final = "bedrock_cost.handlers.budget_filters.handler"
 
 
 def bedrock_service_names(extra: list[str] | None = None) -> list[str]:
@@ -97,12 +105,51 @@ class BedrockBudgets(Construct):
 
         if config.budgets.budget_action == "deny" and total is not None:
             self._add_deny_action(config.budgets.deny_role_names)
+        if self.budgets:
+            self._filter_refresh(config)
+
+    def _filter_refresh(self, config: Config) -> None:
+        """The daily function that adds newly seen Bedrock service names to every budget."""
+        names = [str(b.budget.budget_name) for b in self.budgets.values()]  # type: ignore[union-attr]
+        self.filter_refresh = BedrockCostFunction(
+            self,
+            "FilterRefreshFunction",
+            handler=FILTER_REFRESH_HANDLER,
+            description="Adds newly seen Bedrock Cost Explorer service names to every budget's filter",
+            service_name="budget-filters",
+            environment={
+                "BUDGET_NAMES": Stack.of(self).to_json_string(names),
+                "ACCOUNT_ID": Aws.ACCOUNT_ID,
+                "EXTRA_SERVICE_NAMES": json.dumps(list(config.budgets.extra_service_names)),
+            },
+            timeout=Duration.minutes(2),
+        )
+        budget_arns = [f"arn:{Aws.PARTITION}:budgets::{Aws.ACCOUNT_ID}:budget/{name}" for name in names]
+        self.filter_refresh.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="ReadAndExtendTheStacksBudgets",
+                actions=["budgets:ViewBudget", "budgets:ModifyBudget"],
+                resources=budget_arns,
+            )
+        )
+        resource_star_policy(
+            self,
+            "DimensionValuesPolicy",
+            self.filter_refresh.role,
+            ["ce:GetDimensionValues"],
+            "ce:GetDimensionValues supports no resource-level permissions; this policy holds only that read.",
+        )
+        events.Rule(
+            self,
+            "FilterRefreshSchedule",
+            description="Daily refresh of the Bedrock service names in the budgets' filters",
+            schedule=events.Schedule.cron(minute="15", hour="6"),
+            targets=[targets.LambdaFunction(self.filter_refresh.function, retry_attempts=2)],
+        )
 
     def _subscribers(self) -> list[budgets.CfnBudget.SubscriberProperty]:
-        return [
-            budgets.CfnBudget.SubscriberProperty(subscription_type="SNS", address=self._topic.topic_arn),
-            *(budgets.CfnBudget.SubscriberProperty(subscription_type="EMAIL", address=e) for e in self._emails),
-        ]
+        # The topic's e-mail subscribers get Budgets' message through the topic, once.
+        return [budgets.CfnBudget.SubscriberProperty(subscription_type="SNS", address=self._topic.topic_arn)]
 
     def _notifications(
         self, budget: Budget, forecast: bool
@@ -213,10 +260,7 @@ class BedrockBudgets(Construct):
                     policy_arn=self.deny_policy.managed_policy_arn, roles=list(role_names)
                 )
             ),
-            subscribers=[
-                budgets.CfnBudgetsAction.SubscriberProperty(type="SNS", address=self._topic.topic_arn),
-                *(budgets.CfnBudgetsAction.SubscriberProperty(type="EMAIL", address=e) for e in self._emails),
-            ],
+            subscribers=[budgets.CfnBudgetsAction.SubscriberProperty(type="SNS", address=self._topic.topic_arn)],
         )
         self.deny_action.node.add_dependency(total)
         # The role's policy must exist before Budgets validates the action.
@@ -274,7 +318,7 @@ class BurnRateForecast(Construct):
         self.handler.add_to_role_policy(
             iam.PolicyStatement(
                 sid="ClaimAndReleaseAlertKeys",
-                actions=["dynamodb:PutItem", "dynamodb:DeleteItem"],
+                actions=list(CLAIM_ACTIONS),
                 resources=[state_table.table_arn],
                 conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["alert#*"]}},
             )

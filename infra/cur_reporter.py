@@ -82,7 +82,7 @@ class CurReporter(Construct):
             "Write access to the reporter's own bucket, limited to its two prefixes: one object "
             "per day under billed/ and the calibration file.",
         )
-        state_table.grant(role, "dynamodb:PutItem", "dynamodb:DeleteItem")
+        state_table.grant(role, "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
         alert_topic.grant_publish(role)
         resource_star_policy(
             self,

@@ -2,8 +2,10 @@
 
 * **Estimator** (every ``estimator.schedule_minutes``): CloudWatch ``AWS/Bedrock``
   metrics × price catalog -> EMF metrics and JSON-lines records in S3, watermark in the
-  state table. Reserved concurrency 1 (one run at a time; the watermark's conditional
-  write guards the rest) and no async retries: the next scheduled run is the retry.
+  state table. One run at a time through a lease item in the state table
+  (``lease#estimator``) and conditional watermark writes, not reserved concurrency
+  (which fails to deploy in accounts whose concurrency quota is at its minimum); no
+  async retries: the next scheduled run is the retry.
 * **Price refresh** (daily): AWS Price List -> ``pricing/price-list/<region>.json``.
 * **Estimates bucket**: SSE-S3, public access blocked, TLS only, access-logged,
   records expire after ``ESTIMATE_RETENTION_DAYS``.
@@ -26,7 +28,6 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
@@ -35,7 +36,7 @@ from bedrock_cost.domain.estimator_run import EstimatorConfig
 from infra.cur_analytics import CurAnalytics
 from infra.lambda_function import BedrockCostFunction
 from infra.nag import acknowledge, acknowledge_wildcard_resources, resource_star_policy
-from infra.state_table import StateTable
+from infra.state_table import CLAIM_ACTIONS, StateTable
 
 ESTIMATOR_HANDLER: Final = "bedrock_cost.handlers.estimator.handler"
 PRICE_REFRESH_HANDLER: Final = "bedrock_cost.handlers.price_refresh.handler"
@@ -45,6 +46,7 @@ CALIBRATION_PREFIX: Final = "calibration"
 ESTIMATE_RETENTION_DAYS: Final = 400
 ESTIMATES_TABLE: Final = "bedrock_estimates"
 WATERMARK_PREFIX: Final = "watermark#"
+LEASE_PREFIX: Final = "lease#estimator"
 
 METRIC_READ_ACTIONS: Final = ("cloudwatch:GetMetricData", "cloudwatch:ListMetrics")
 PROFILE_READ_ACTIONS: Final = ("bedrock:GetInferenceProfile", "bedrock:ListTagsForResource")
@@ -128,9 +130,6 @@ class Estimator(Construct):
             },
         )
         function = self.estimator.function
-        cfn_function = function.node.default_child
-        assert isinstance(cfn_function, lambda_.CfnFunction)
-        cfn_function.reserved_concurrent_executions = 1
         function.configure_async_invoke(retry_attempts=0, max_event_age=Duration.minutes(10))
         self._grant_estimator(config, state)
 
@@ -199,7 +198,8 @@ class Estimator(Construct):
             "Application inference profiles are created by teams at any time; reads are limited to this "
             "account's application profiles in the configured regions.",
         )
-        state.grant_prefix(role, WATERMARK_PREFIX, "dynamodb:GetItem", "dynamodb:PutItem")
+        state.grant_prefix(role, WATERMARK_PREFIX, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+        state.grant_prefix(role, LEASE_PREFIX, *CLAIM_ACTIONS)
         records = self.bucket.arn_for_objects(f"{ESTIMATES_PREFIX}/*")
         prices = self.bucket.arn_for_objects(f"{PRICING_PREFIX}/*")
         calibration = self.calibration_bucket.arn_for_objects(f"{CALIBRATION_PREFIX}/*")

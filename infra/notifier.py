@@ -1,7 +1,13 @@
 """The Slack notifier: a Lambda subscribed to the alert topic, its dead letters and its health.
 
 - Subscribed to the alert topic. The webhook URL is read from Secrets Manager at run
-  time; the function may read only that secret (ARN pattern ``<name>-??????``).
+  time; the function may read only that secret (ARN pattern ``<name>-??????``). A secret
+  encrypted with a customer-managed key (``alerts.slack_webhook_secret_kms_key_arn``)
+  also needs ``kms:Decrypt`` on that key, granted only through Secrets Manager in this
+  region (``kms:ViaService``); the key's own policy must allow the account to delegate
+  (the default key policy does).
+- The webhook URL is a credential: the package's tracer patches only botocore
+  (``observability.TRACED_MODULES``), so no X-Ray subsegment records the HTTP call's URL.
 - One event, one message: Powertools idempotency records live in a DynamoDB table of
   their own (TTL ``expiration``), keyed on the SNS ``MessageId`` and our ``dedupe_key``.
 - Nothing is lost: a failed invocation is retried twice by Lambda, then lands in an
@@ -47,7 +53,16 @@ def secret_arn_pattern(secret_name: str) -> str:
 class SlackNotifier(Construct):
     """``.function``, ``.dead_letters`` (SQS), ``.idempotency_table``, ``.alarms``."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, topic: sns.ITopic, secret_name: str) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        topic: sns.ITopic,
+        secret_name: str,
+        secret_kms_key_arn: str | None = None,
+        forward_non_bedrock_anomalies: bool = False,
+    ) -> None:
         super().__init__(scope, construct_id)
         self.dead_letters = sqs.Queue(
             self,
@@ -81,6 +96,7 @@ class SlackNotifier(Construct):
             environment={
                 "SLACK_WEBHOOK_SECRET_ID": secret_name,
                 "IDEMPOTENCY_TABLE_NAME": self.idempotency_table.table_name,
+                "FORWARD_NON_BEDROCK_ANOMALIES": "true" if forward_non_bedrock_anomalies else "false",
             },
             timeout=TIMEOUT,
         )
@@ -92,6 +108,15 @@ class SlackNotifier(Construct):
                 resources=[secret_arn_pattern(secret_name)],
             )
         )
+        if secret_kms_key_arn:
+            self.handler.add_to_role_policy(
+                iam.PolicyStatement(
+                    sid="DecryptSlackWebhookSecretThroughSecretsManager",
+                    actions=["kms:Decrypt"],
+                    resources=[secret_kms_key_arn],
+                    conditions={"StringEquals": {"kms:ViaService": f"secretsmanager.{Aws.REGION}.amazonaws.com"}},
+                )
+            )
         self.handler.add_to_role_policy(
             iam.PolicyStatement(
                 sid="IdempotencyRecords",

@@ -64,7 +64,12 @@ class BedrockCostTrackerStack(Stack):
         )
         if config.alerts.slack_webhook_secret_name:
             self.notifier = SlackNotifier(
-                self, "SlackNotifier", topic=self.alerts.topic, secret_name=config.alerts.slack_webhook_secret_name
+                self,
+                "SlackNotifier",
+                topic=self.alerts.topic,
+                secret_name=config.alerts.slack_webhook_secret_name,
+                secret_kms_key_arn=config.alerts.slack_webhook_secret_kms_key_arn,
+                forward_non_bedrock_anomalies=config.alerts.forward_non_bedrock_anomalies,
             )
         self.alarms = CostAlarms(self, "Alarms", config=config, topic=self.alerts.topic)
         self.budgets = BedrockBudgets(self, "Budgets", config=config, topic=self.alerts.topic)

@@ -5,6 +5,7 @@ One DynamoDB table per stack, keys ``pk`` (S) and ``sk`` (S), TTL on ``expires_a
 
 * ``watermark#<region>`` — the estimator's last fully processed minute per region;
 * ``alert#<dedupe_key>`` — alert de-duplication claims (expire after ~45 days);
+* ``lease#estimator`` — the estimator's run lease (one run at a time);
 * ``violation#<resource_arn>`` — tag-enforcer state;
 * ``profile#<arn>`` — optional inference-profile cache.
 
@@ -24,6 +25,9 @@ from constructs import Construct
 PARTITION_KEY = "pk"
 SORT_KEY = "sk"
 TTL_ATTRIBUTE = "expires_at"
+CLAIM_ACTIONS = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+"""What ``adapters/claims.TokenClaims`` calls: claim/complete (UpdateItem), read-back of an
+ambiguous write (GetItem), release (DeleteItem)."""
 
 
 class StateTable(Construct):

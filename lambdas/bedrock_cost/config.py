@@ -33,6 +33,15 @@ Percent = Annotated[int, Field(ge=1, le=1000)]
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    @model_validator(mode="after")
+    def _reasonable_decimals(self) -> _Strict:
+        # "1e400" is a string to YAML and a valid Decimal to pydantic, then inf as a float in
+        # the template: no amount, threshold or percentage comes near 1e15.
+        for name, value in self:
+            if isinstance(value, Decimal) and (not value.is_finite() or abs(value) >= Decimal("1e15")):
+                raise ValueError(f"{name}: {value} is not a finite number below 1e15")
+        return self
+
 
 class CurSource(_Strict):
     """Where the CUR 2.0 Data Export lives (or will live, when we create it)."""
@@ -85,11 +94,15 @@ class AllowedValues(_Strict):
     @field_validator("pattern")
     @classmethod
     def _compiles(cls, value: str | None) -> str | None:
+        # Tag values are attacker-controlled: only patterns that cannot backtrack
+        # catastrophically (safe_regex.py explains the subset).
         if value is not None:
+            from bedrock_cost.safe_regex import UnsafePatternError, check_safe_pattern
+
             try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"not a valid regular expression: {exc}") from exc
+                check_safe_pattern(value)
+            except UnsafePatternError as exc:
+                raise ValueError(str(exc)) from None
         return value
 
 
@@ -186,6 +199,12 @@ class Alerts(_Strict):
     service_anomaly_monitor_arn: str | None = Field(
         default=None, pattern=r"^arn:aws[a-z-]*:ce::\d{12}:anomalymonitor/[0-9a-fA-F-]+$"
     )
+    # The customer-managed KMS key encrypting the Slack secret, if not aws/secretsmanager.
+    slack_webhook_secret_kms_key_arn: str | None = Field(
+        default=None, pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-fA-F-]+$"
+    )
+    # The services monitor sees every service; only Bedrock anomalies reach Slack unless set.
+    forward_non_bedrock_anomalies: bool = False
 
     @field_validator("emails")
     @classmethod
@@ -336,10 +355,47 @@ def _format_validation_error(exc: ValidationError, source: str) -> str:
     return f"invalid config in {source}: " + "; ".join(problems)
 
 
+MAX_CONFIG_NUMBER = 1e15
+"""No amount, threshold or count in the config comes near this; YAML's ``1e400`` is inf."""
+
+
+def _unreasonable_number(data: Any, path: str = "") -> str | None:
+    """The first path holding NaN, an infinity or a number beyond ``MAX_CONFIG_NUMBER``."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found = _unreasonable_number(value, f"{path}.{key}" if path else str(key))
+            if found:
+                return found
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            found = _unreasonable_number(value, f"{path}.{index}")
+            if found:
+                return found
+    elif isinstance(data, (int, float, Decimal)) and not isinstance(data, bool):
+        number = Decimal(str(data)) if isinstance(data, float) else Decimal(data)
+        if not number.is_finite() or abs(number) >= Decimal(MAX_CONFIG_NUMBER):
+            return f"{path or '(top level)'}: {data!r} is not a finite number below {MAX_CONFIG_NUMBER:.0e}"
+    return None
+
+
+def parse_tag_keys_option(text: str, flag: str = "--tag-keys") -> list[str]:
+    """A comma-separated list of tag keys from the command line, each checked like ``report_tag_keys``."""
+    keys = [key.strip() for key in text.split(",") if key.strip()]
+    for key in keys:
+        if not _SQL_SAFE_TAG_KEY_RE.match(key):
+            raise ConfigError(f"{flag}: tag key {key!r} must match {_SQL_SAFE_TAG_KEY_RE.pattern}")
+    if len(set(keys)) != len(keys):
+        raise ConfigError(f"{flag}: tag keys must be distinct")
+    return keys
+
+
 def parse_config(data: Any, source: str = "config") -> Config:
     """Validate a mapping into a ``Config``; raise ``ConfigError`` naming each bad field."""
     if not isinstance(data, dict):
         raise ConfigError(f"invalid config in {source}: expected a mapping, got {type(data).__name__}")
+    unreasonable = _unreasonable_number(data)
+    if unreasonable:
+        raise ConfigError(f"invalid config in {source}: {unreasonable}")
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
@@ -352,10 +408,15 @@ def load_config_file(path: Path) -> Config:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not UTF-8 text") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{where}: invalid YAML: {problem}") from None
     return parse_config(data, source=str(path))
 
 

@@ -25,7 +25,11 @@ METRICS_NAMESPACE = NAMESPACE
 
 logger = Logger(service="bedrock-cost-tracker")
 metrics = Metrics(namespace=METRICS_NAMESPACE, service="")
-tracer = Tracer(service="bedrock-cost-tracker")
+TRACED_MODULES: tuple[str, ...] = ("botocore",)
+"""X-Ray patches botocore (every AWS call) and nothing else: a patched ``httplib`` records
+every URL it opens in its subsegments (``http.request.url``), and the Slack webhook URL is
+a credential. Don't add ``httplib``, ``requests`` or ``urllib3`` here."""
+tracer = Tracer(service="bedrock-cost-tracker", patch_modules=TRACED_MODULES)
 
 
 def emit_metrics(

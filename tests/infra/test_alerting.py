@@ -140,17 +140,24 @@ def test_topic_is_encrypted_with_a_rotating_customer_key(full: Synth) -> None:
     key_id = topic["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]
     key = full.resources("AWS::KMS::Key")[key_id]
     assert key["Properties"]["EnableKeyRotation"] is True
-    # And the key lets the three alerting services encrypt, for this account only
-    (service_statement,) = [
-        s for s in key["Properties"]["KeyPolicy"]["Statement"] if "Service" in s.get("Principal", {})
-    ]
-    assert sorted(service_statement["Principal"]["Service"]) == [
-        "budgets.amazonaws.com",
-        "cloudwatch.amazonaws.com",
-        "costalerts.amazonaws.com",
-    ]
-    assert sorted(as_list(service_statement["Action"])) == ["kms:Decrypt", "kms:GenerateDataKey*"]
-    assert service_statement["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    # And the key lets each alerting service encrypt, one documented statement per service,
+    # for this account's alarms / budgets / anomaly subscriptions only
+    statements = {
+        s["Principal"]["Service"]: s
+        for s in key["Properties"]["KeyPolicy"]["Statement"]
+        if "Service" in s.get("Principal", {})
+    }
+    expected_source = {
+        "cloudwatch.amazonaws.com": "arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:*",
+        "budgets.amazonaws.com": "arn:<AWS::Partition>:budgets::<AWS::AccountId>:*",
+        "costalerts.amazonaws.com": "arn:<AWS::Partition>:ce::<AWS::AccountId>:anomalysubscription/*",
+    }
+    assert set(statements) == set(expected_source)
+    for service, statement in statements.items():
+        assert sorted(as_list(statement["Action"])) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+        assert statement["Resource"] == "*"
+        assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+        assert flatten_reference(statement["Condition"]["ArnLike"]["aws:SourceArn"]) == expected_source[service]
 
 
 def test_topic_policy_denies_plain_http_and_scopes_each_service(full: Synth) -> None:
@@ -173,7 +180,7 @@ def test_topic_policy_denies_plain_http_and_scopes_each_service(full: Synth) -> 
         assert flatten_reference(statement["Condition"]["ArnLike"]["aws:SourceArn"]) == expected_source[service]
 
 
-def test_emails_subscribe_with_a_filter_that_skips_budgets_text(full: Synth) -> None:
+def test_emails_subscribe_to_everything_once(full: Synth) -> None:
     emails = [
         s["Properties"]
         for s in full.resources("AWS::SNS::Subscription").values()
@@ -182,14 +189,8 @@ def test_emails_subscribe_with_a_filter_that_skips_budgets_text(full: Synth) -> 
     assert sorted(e["Endpoint"] for e in emails) == ["finops@example.com", "ml-owner@example.com"]
     for email in emails:
         assert email["TopicArn"] == {"Ref": topic_id(full)}
-        assert email["FilterPolicyScope"] == "MessageBody"
-        assert email["FilterPolicy"] == {
-            "$or": [
-                {"source": ["bedrock-cost-tracker"]},
-                {"AlarmName": [{"exists": True}]},
-                {"anomalyId": [{"exists": True}]},
-            ]
-        }
+        # No filter: Budgets notifies the topic only, so its text arrives once, through it
+        assert "FilterPolicy" not in email
 
 
 # --------------------------------------------------------------------------- Slack notifier
@@ -462,7 +463,7 @@ def test_budgets_catch_claude_under_its_marketplace_service_names(full: Synth) -
     assert ml["CostFilters"] == {"Service": services, "TagKeyValue": ["user:team$ml"]}
 
 
-def test_monthly_budgets_notify_thresholds_and_forecast_to_topic_and_emails(full: Synth) -> None:
+def test_monthly_budgets_notify_thresholds_and_forecast_to_the_topic(full: Synth) -> None:
     for name, budget in budgets_by_name(full).items():
         notifications = budget["NotificationsWithSubscribers"]
         assert len(notifications) <= 5
@@ -474,11 +475,7 @@ def test_monthly_budgets_notify_thresholds_and_forecast_to_topic_and_emails(full
         for notification in notifications:
             assert notification["Notification"]["ThresholdType"] == "PERCENTAGE"
             assert notification["Notification"]["ComparisonOperator"] == "GREATER_THAN"
-            assert notification["Subscribers"] == [
-                {"SubscriptionType": "SNS", "Address": {"Ref": topic_id(full)}},
-                {"SubscriptionType": "EMAIL", "Address": "finops@example.com"},
-                {"SubscriptionType": "EMAIL", "Address": "ml-owner@example.com"},
-            ]
+            assert notification["Subscribers"] == [{"SubscriptionType": "SNS", "Address": {"Ref": topic_id(full)}}]
 
 
 def test_deny_action_applies_a_deny_policy_at_100_percent_of_the_total(full: Synth) -> None:
@@ -527,8 +524,11 @@ def test_anomaly_monitors_and_immediate_subscription(full: Synth) -> None:
         flatten_reference(m["Properties"]["MonitorName"]): (k, m["Properties"])
         for k, m in full.resources("AWS::CE::AnomalyMonitor").items()
     }
-    services_id, services = monitors["<AWS::StackName> services"]
-    assert (services["MonitorType"], services["MonitorDimension"]) == ("DIMENSIONAL", "SERVICE")
+    # The services monitor is not declared (a second one fails with AlreadyExists): a custom
+    # resource finds the account's, or creates it, and hands its ARN to the subscription
+    assert "<AWS::StackName> services" not in monitors
+    (services_id, services) = only(full.resources("Custom::ServicesAnomalyMonitor"))
+    assert flatten_reference(services["Properties"]["MonitorName"]) == "<AWS::StackName> services"
     team_id, team = monitors["<AWS::StackName> tag team"]
     assert team["MonitorType"] == "CUSTOM"
     assert json.loads(team["MonitorSpecification"]) == {
@@ -566,6 +566,7 @@ def test_anomaly_monitors_and_immediate_subscription(full: Synth) -> None:
 def test_existing_services_monitor_is_reused_and_unlisted_keys_are_skipped(minimal: Synth) -> None:
     # Given an existing services monitor and a tag key with no known values
     assert not minimal.resources("AWS::CE::AnomalyMonitor")
+    assert not minimal.resources("Custom::ServicesAnomalyMonitor")
     (_, subscription) = only(minimal.resources("AWS::CE::AnomalySubscription"))
     assert subscription["Properties"]["MonitorArnList"] == [EXISTING_MONITOR]
 
@@ -603,10 +604,12 @@ def test_burn_rate_may_read_metrics_claim_alert_keys_and_publish(full: Synth) ->
         for k, t in full.resources("AWS::DynamoDB::Table").items()
         if [a["AttributeName"] for a in t["Properties"]["KeySchema"]] == ["pk", "sk"]
     ]
-    assert allowed["dynamodb:PutItem"] == {f"<{state_id}.Arn>"}
-    assert allowed["dynamodb:DeleteItem"] == {f"<{state_id}.Arn>"}
+    # Claims: UpdateItem (claim, complete), GetItem (read-back of an ambiguous write), DeleteItem (release)
+    for action in ("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"):
+        assert allowed[action] == {f"<{state_id}.Arn>"}
+    assert "dynamodb:PutItem" not in allowed
     role_id = function_by_handler(full, BURN_RATE)["Properties"]["Role"]["Fn::GetAtt"][0]
-    (claims,) = [s for s in role_statements(full, role_id) if "dynamodb:PutItem" in as_list(s["Action"])]
+    (claims,) = [s for s in role_statements(full, role_id) if "dynamodb:UpdateItem" in as_list(s["Action"])]
     # Then only the alert-dedupe keys of the shared state table, never the estimator's watermarks
     assert claims["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["alert#*"]}}
     assert allowed["cloudwatch:GetMetricData"] == {"*"}
@@ -631,3 +634,31 @@ def test_cdk_nag_reports_nothing_unacknowledged(full: Synth, minimal: Synth) -> 
     for synth in (full, minimal):
         report = json.loads((synth.outdir / "validation-report.json").read_text())
         assert report["pluginReports"] == []
+
+
+# --------------------------------------------------------------------------- ready for a real account
+
+KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"
+
+
+def test_a_slack_secret_under_a_customer_key_is_decryptable_only_through_secrets_manager(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    config = {**FULL_CONFIG, "alerts": {**FULL_CONFIG["alerts"], "slack_webhook_secret_kms_key_arn": KMS_KEY}}
+    synth = synthesize(config, tmp_path_factory.mktemp("alerting-kms"))
+    role_id = function_by_handler(synth, NOTIFIER)["Properties"]["Role"]["Fn::GetAtt"][0]
+    (decrypt,) = [s for s in role_statements(synth, role_id) if "kms:Decrypt" in as_list(s["Action"])]
+    assert decrypt["Resource"] == KMS_KEY
+    assert flatten_reference(decrypt["Condition"]["StringEquals"]["kms:ViaService"]) == (
+        "secretsmanager.<AWS::Region>.amazonaws.com"
+    )
+
+
+def test_budget_filters_are_refreshed_daily_from_cost_explorer(full: Synth) -> None:
+    function = function_by_handler(full, "bedrock_cost.handlers.budget_filters.handler")
+    role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
+    statements = role_statements(full, role_id)
+    (modify,) = [s for s in statements if "budgets:ModifyBudget" in as_list(s["Action"])]
+    assert all(":budget/" in flatten_reference(r) for r in as_list(modify["Resource"]))
+    assert len(as_list(modify["Resource"])) == len(full.resources("AWS::Budgets::Budget"))
+    assert any("ce:GetDimensionValues" in as_list(s["Action"]) for s in statements)

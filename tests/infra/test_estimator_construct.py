@@ -104,8 +104,9 @@ def test_estimator_runs_on_the_configured_rate_without_async_retries(template: d
         "AWS::Lambda::EventInvokeConfig", {"FunctionName": {"Ref": key}, "MaximumRetryAttempts": 0}
     )
     _, props = function(template, ESTIMATOR_HANDLER)
-    # One run at a time: the watermark write is conditional anyway
-    assert props["Properties"]["ReservedConcurrentExecutions"] == 1
+    # No reserved concurrency (it fails in accounts at their minimum concurrency quota):
+    # one run at a time comes from the lease item and the conditional watermark
+    assert "ReservedConcurrentExecutions" not in props["Properties"]
     assert props["Properties"]["Timeout"] == 300
 
 
@@ -168,17 +169,24 @@ def test_estimator_iam_is_scoped(template: dict[str, Any]) -> None:
     assert ":bedrock:eu-west-1:" in profile_resources
     assert profile_resources.count("application-inference-profile/*") == 2
     assert by_action["bedrock:ListTagsForResource"] is by_action["bedrock:GetInferenceProfile"]
-    # State table: watermark items only, read and write, nothing else
+    # State table: watermark items (read, conditional write) and the run lease, nothing else
     dynamo = [s for s in statements if any(a.startswith("dynamodb:") for a in actions(s))]
-    assert len(dynamo) == 1
-    assert sorted(actions(dynamo[0])) == ["dynamodb:GetItem", "dynamodb:PutItem"]
-    assert dynamo[0]["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["watermark#*"]}}
+    by_keys = {s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"][0]: s for s in dynamo}
+    assert set(by_keys) == {"watermark#*", "lease#estimator*"}
+    assert sorted(actions(by_keys["watermark#*"])) == ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    assert sorted(actions(by_keys["lease#estimator*"])) == [
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:UpdateItem",
+    ]
     # S3: write records, read prices and calibration, by prefix
     assert json.dumps(by_action["s3:PutObject"]["Resource"]).endswith('"/estimates/*"]]}')
     reads = json.dumps(by_action["s3:GetObject"]["Resource"])
     assert "/pricing/*" in reads
     assert "/calibration/*" in reads
-    assert not any(a.startswith(("s3:Delete", "dynamodb:Scan", "dynamodb:Delete", "bedrock:Invoke")) for a in by_action)
+    assert not any(a.startswith(("s3:Delete", "dynamodb:Scan", "bedrock:Invoke")) for a in by_action)
+    # DeleteItem only releases the run lease, never a watermark
+    assert "dynamodb:DeleteItem" not in actions(by_keys["watermark#*"])
 
 
 def test_price_refresh_iam_is_scoped(template: dict[str, Any]) -> None:

@@ -60,6 +60,11 @@ class FakeStore:
     def load(self, region: str) -> WatermarkState | None:
         return self.state
 
+    def mark_emitting(self, region: str, previous: WatermarkState | None, new: WatermarkState) -> None:
+        self.log.append("pending")
+        if self.conflict or previous != self.state:
+            raise WatermarkConflictError("moved")
+
     def advance(self, region: str, previous: WatermarkState | None, new: WatermarkState) -> None:
         self.log.append("watermark")
         if self.conflict or previous != self.state:
@@ -113,7 +118,7 @@ def test_outputs_are_written_before_the_watermark_moves() -> None:
     # When the run completes
     result = run(FakeSource({NOVA: steady(NOVA, start, 10)}), store, sink, CollectingMetricPublisher())
     # Then S3 was written first, then the watermark, which now sits at the window end
-    assert store.log == ["s3", "watermark"]
+    assert store.log == ["s3", "pending", "watermark"]
     assert result.status == "processed"
     assert store.state is not None
     assert store.state.minute == datetime(2026, 11, 24, 11, 57, tzinfo=UTC)
@@ -203,6 +208,9 @@ def test_a_failing_region_keeps_its_watermark_and_others_proceed() -> None:
     class RegionStore:
         def load(self, region: str) -> WatermarkState | None:
             return stores[region].load(region)
+
+        def mark_emitting(self, region: str, previous: WatermarkState | None, new: WatermarkState) -> None:
+            stores[region].mark_emitting(region, previous, new)
 
         def advance(self, region: str, previous: WatermarkState | None, new: WatermarkState) -> None:
             stores[region].advance(region, previous, new)

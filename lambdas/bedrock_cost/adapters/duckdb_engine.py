@@ -32,6 +32,8 @@ _DUCK_TYPES = {
 _PERIOD_DIR = re.compile(r"^billing_period=(\d{4}-\d{2})$", re.IGNORECASE)
 LOCAL_DATABASE = "bedrock_cost"
 LOCAL_TABLE = "cur2"
+DECIMAL_38_10_LIMIT = 1e28
+"""The views cast cost and usage to ``DECIMAL(38,10)``: 28 integer digits at most."""
 
 
 def _quote_column(name: str) -> str:
@@ -129,6 +131,47 @@ class DuckDBEngine:
         self._con.execute(
             f"CREATE OR REPLACE VIEW {LOCAL_DATABASE}.{LOCAL_TABLE} AS SELECT {', '.join(projections)} FROM {scan}"
         )
+        self._check_numbers(cur_path, scan, present)
+
+    def _check_numbers(self, cur_path: Path, scan: str, present: dict[str, str]) -> None:
+        """NaN, infinities and values beyond ``DECIMAL(38,10)`` in a numeric CUR column are bad
+        input named by file and column, not a cast error deep in a view. One aggregate pass
+        over the (few) numeric columns; the offending file is looked up only when needed."""
+        columns = [column for column, glue_type in CUR_COLUMNS if glue_type == "double" and column in present]
+        if not columns:
+            return
+
+        def bad(column: str) -> str:
+            value = f"TRY_CAST({_quote_column(present[column])} AS DOUBLE)"
+            return f"(isnan({value}) OR isinf({value}) OR abs({value}) >= {DECIMAL_38_10_LIMIT})"
+
+        counts = ", ".join(f"count(*) FILTER (WHERE {bad(column)})" for column in columns)
+        try:
+            found = self._con.execute(f"SELECT {counts} FROM {scan}").fetchone() or ()
+        except duckdb.Error as exc:
+            raise UserError(f"--cur: cannot read Parquet under {cur_path}: {str(exc).splitlines()[0]}") from None
+        for column, count in zip(columns, found, strict=True):
+            if not count:
+                continue
+            where = self._first_file_with(bad(column)) or str(cur_path)
+            raise UserError(
+                f"--cur: {where}: column {column} holds {count} value(s) that are NaN, infinite or beyond "
+                f"DECIMAL(38,10)"
+            )
+
+    def _first_file_with(self, condition: str) -> str | None:
+        """The first Parquet file holding a row that meets ``condition`` (error path only)."""
+        for path in self._files:
+            literal = "'" + str(path).replace("'", "''") + "'"
+            try:
+                (count,) = self._con.execute(
+                    f"SELECT count(*) FILTER (WHERE {condition}) FROM read_parquet([{literal}])"
+                ).fetchone() or (0,)
+            except duckdb.Error:
+                continue  # e.g. this file lacks the column
+            if count:
+                return str(path)
+        return None
 
     def periods(self) -> list[str]:
         """Billing periods present, newest last (from folder names when partitioned)."""

@@ -10,6 +10,22 @@ the caller derives from the Lambda's remaining time, and ``SlackDeliveryError`` 
 gave up, so the invocation fails and the event lands in the dead-letter queue instead
 of vanishing.
 
+**A post Slack may have accepted is never blindly re-posted.** Incoming webhooks have
+no idempotency key. A timeout *while waiting for the answer* (the request was sent in
+full; ``urllib`` raises a bare ``TimeoutError`` from ``getresponse``) may mean Slack
+posted the message and answered late, so it is not retried: ``SlackUnconfirmedError``
+says so and the notifier records the delivery as *unconfirmed* (logged with the SNS
+message id, counted in ``NotificationsUnconfirmed``) instead of letting Lambda retry it
+into a duplicate. A timeout or refusal while *connecting* (``URLError``) means nothing
+was sent, and is retried. The rule errs on "at most once" for exactly one case (Slack
+silent after receiving the request), which an operator sees in the metric and the log.
+
+**The URL is a credential.** It never appears in an exception message, a log line or a
+trace: ``validate_webhook_url`` rejects whitespace and control characters (which
+``http.client`` would otherwise echo back in its error), messages never quote it, and
+the host is excluded from X-Ray's ``httplib`` patch in case something patched it (the
+package's tracer patches only botocore, see ``observability.py``).
+
 HTTP goes through ``urllib`` on purpose: one POST does not justify a dependency in
 every Lambda bundle.
 """
@@ -44,8 +60,12 @@ class SlackRejectedError(SlackDeliveryError):
     """Slack refused the message for a reason a retry cannot fix (4xx other than 429)."""
 
 
+class SlackUnconfirmedError(SlackDeliveryError):
+    """The request reached Slack but no answer came in time: it may have been posted."""
+
+
 class InvalidWebhookUrlError(UserError):
-    """The configured webhook is not an http(s) URL."""
+    """The configured webhook is not an http(s) URL (the message never quotes it)."""
 
 
 @dataclass(frozen=True)
@@ -65,14 +85,34 @@ class _Outcome:
     body: str
     retry_after: float | None
     error: str | None
+    maybe_delivered: bool = False
+    """The request was sent in full and the answer timed out."""
 
 
 def validate_webhook_url(url: str) -> str:
-    """Accept only http(s) URLs with a host: urllib would otherwise open ``file://`` too."""
-    parts = urlsplit(url.strip())
+    """Accept only http(s) URLs with a host and no whitespace or control characters.
+
+    urllib would otherwise open ``file://`` too, and ``http.client`` rejects a URL with
+    a space or control character with an error that quotes the URL.
+    """
+    text = url.strip()
+    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in text):
+        raise InvalidWebhookUrlError("the Slack webhook secret holds a URL with whitespace or control characters")
+    parts = urlsplit(text)
     if parts.scheme not in {"https", "http"} or not parts.netloc:
         raise InvalidWebhookUrlError("the Slack webhook secret must hold an https:// URL")
-    return url.strip()
+    _exclude_from_tracing(parts.hostname or "")
+    return text
+
+
+def _exclude_from_tracing(hostname: str) -> None:
+    """Ask X-Ray's httplib patch (if installed) never to record requests to the webhook host."""
+    try:
+        from aws_xray_sdk.ext.httplib import add_ignored  # type: ignore[import-untyped]
+    except ImportError:  # pragma: no cover - the tracer extra is part of the runtime
+        return
+    if hostname:
+        add_ignored(hostname=hostname)
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -115,6 +155,12 @@ class SlackWebhook:
             last = self._attempt(body, timeout=min(policy.attempt_timeout_seconds, remaining))
             if last.status == 200:
                 return attempt
+            if last.maybe_delivered:
+                raise SlackUnconfirmedError(
+                    f"Slack received the message but did not answer in time ({last.error}); not re-posted, "
+                    "it may have been delivered",
+                    attempts=attempt,
+                )
             if last.status is not None and last.status not in RETRYABLE_STATUS:
                 raise SlackRejectedError(
                     f"Slack rejected the message: HTTP {last.status} {last.body[:200]}".rstrip(),
@@ -156,9 +202,11 @@ class SlackWebhook:
         except urllib.error.HTTPError as exc:
             text = exc.read(2048).decode("utf-8", "replace") if exc.fp else ""
             return _Outcome(exc.code, text, _retry_after(exc.headers.get("Retry-After")), None)
-        except TimeoutError as exc:
-            return _Outcome(None, "", None, f"timeout after {timeout:.1f}s ({exc})")
+        except TimeoutError:
+            # Raised by getresponse(): the request was sent, the answer is late.
+            return _Outcome(None, "", None, f"no answer within {timeout:.1f}s", maybe_delivered=True)
         except urllib.error.URLError as exc:
-            return _Outcome(None, "", None, f"connection error: {exc.reason}")
+            # Raised around the send: nothing (or not all) reached Slack; safe to retry.
+            return _Outcome(None, "", None, f"connection error: {type(exc.reason).__name__}")
         except (ConnectionError, OSError) as exc:
-            return _Outcome(None, "", None, f"connection error: {exc}")
+            return _Outcome(None, "", None, f"connection error: {type(exc).__name__}")

@@ -13,6 +13,7 @@ import json
 
 from bedrock_cost.billing.reporting import TOKEN_COLUMNS, CostReport
 from bedrock_cost.money import CENT, decimal_usd
+from bedrock_cost.text_safety import neutralise_csv_cell
 
 
 def _records(report: CostReport) -> list[dict[str, str | int]]:
@@ -30,7 +31,8 @@ def to_csv(report: CostReport) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=[report.group_by.column, "cost_usd", *TOKEN_COLUMNS])
     writer.writeheader()
-    writer.writerows(_records(report))
+    # Group values are data (tag values anyone can set): never a spreadsheet formula.
+    writer.writerows({key: neutralise_csv_cell(value) for key, value in record.items()} for record in _records(report))
     return buffer.getvalue()
 
 

@@ -30,7 +30,7 @@ from bedrock_cost.domain.estimate import CLOUDWATCH_RETENTION, Estimate, Totals,
 from bedrock_cost.domain.estimator_run import estimate_range
 from bedrock_cost.domain.model_catalog import load_model_catalog
 from bedrock_cost.domain.pricing import decimal_text
-from bedrock_cost.errors import UserError
+from bedrock_cost.errors import BedrockCostError, UserError
 
 _RELATIVE = re.compile(r"^-(\d+)([mhd])$")
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
@@ -105,7 +105,8 @@ def run_estimate(args: argparse.Namespace, config: Config | None, now: datetime)
             "no AWS credentials found: configure the standard chain (AWS_PROFILE, environment, SSO, instance role)"
         ) from None
     except BotoCoreError as exc:
-        raise UserError(f"cannot reach AWS in {args.region}: {exc}") from None
+        # An outage, not bad input: exit 1 naming the endpoint (cli/exit_codes.py).
+        raise BedrockCostError(f"cannot reach AWS in {args.region}: {exc}") from None
 
 
 def _cost(totals: Totals) -> str:
@@ -175,5 +176,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(json.dumps({"region": args.region, **estimate.to_dict()}, indent=2) + "\n")
     else:
-        sys.stdout.write(render_table(estimate, args.region))
+        from bedrock_cost.cli.safe_output import terminal_safe
+
+        sys.stdout.write(terminal_safe(render_table(estimate, args.region)))
     return 0

@@ -58,6 +58,9 @@ def run(args: argparse.Namespace) -> int:
     Flags are validated by the generator before anything is written, so a bad period
     or row count leaves the disk untouched.
     """
+    from bedrock_cost.cli.safe_output import check_output_path
+
+    check_output_path(args.out, directory=True)
     files = generate_cur(
         args.out,
         args.period,

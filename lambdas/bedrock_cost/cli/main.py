@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from bedrock_cost import __version__
-from bedrock_cost.errors import BedrockCostError, UserError
+from bedrock_cost.errors import BedrockCostError
 
 COMMAND_MODULES: tuple[str, ...] = (
     "bedrock_cost.cli.report_cmd",
@@ -24,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bedrock_cost.cli.tag_policy_cmd",
     "bedrock_cost.cli.estimate_cmd",
     "bedrock_cost.cli.pricing_cmd",
+    "bedrock_cost.cli.doctor_cmd",
 )
 
 COMMAND_NAMES: dict[str, str] = {
@@ -34,6 +36,7 @@ COMMAND_NAMES: dict[str, str] = {
     "tag-policy": "bedrock_cost.cli.tag_policy_cmd",
     "estimate": "bedrock_cost.cli.estimate_cmd",
     "pricing": "bedrock_cost.cli.pricing_cmd",
+    "doctor": "bedrock_cost.cli.doctor_cmd",
 }
 """Which module registers which sub-command, so a run imports only the one it needs
 (the demo pulls in the AWS emulator, the estimator boto3 and X-Ray: none of that
@@ -124,15 +127,26 @@ def _run(arguments: list[str]) -> int:
     args = parser.parse_args(arguments)
     try:
         result: int = args.func(args)
-    except UserError as exc:
-        print(f"bedrock-cost: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except BedrockCostError as exc:
-        print(f"bedrock-cost: failed: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130
+    except ModuleNotFoundError as exc:
+        if missing_local_module(exc) is not None:
+            raise  # main() names the extra to install
+        return _failure(exc)
+    except Exception as exc:
+        return _failure(exc)
     return result
+
+
+def _failure(exc: Exception) -> int:
+    """Exit code and one stderr line for ``exc`` (``cli/exit_codes.py``); no traceback."""
+    from bedrock_cost.cli.exit_codes import describe_failure
+
+    if os.environ.get("BEDROCK_COST_DEBUG") == "1" and not isinstance(exc, BedrockCostError):
+        raise exc
+    code, line = describe_failure(exc)
+    print(line, file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

@@ -128,6 +128,9 @@ def _entry_dict(entry: PricedEntry) -> dict[str, Any]:
 
 
 def format_table(rows: list[list[str]], header: list[str]) -> str:
+    from bedrock_cost.text_safety import terminal_safe
+
+    rows = [[terminal_safe(str(cell)) for cell in row] for row in rows]
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))

@@ -55,7 +55,7 @@ def _open_engine(args: argparse.Namespace, tag_keys: list[str]) -> Any:
 
 
 def _resolve_period(args: argparse.Namespace, engine: Any) -> str:
-    if args.period:
+    if args.period is not None:
         period = parse_period(args.period)
         if args.engine == "duckdb":
             present = engine.periods()
@@ -72,10 +72,18 @@ def _resolve_period(args: argparse.Namespace, engine: Any) -> str:
 
 def run(args: argparse.Namespace) -> int:
     parse_group_by(args.by)  # fail on a bad --by before touching any data
-    if args.period:
+    if args.period is not None:
         parse_period(args.period)
+    from bedrock_cost.cli.safe_output import check_output_path, terminal_safe, write_text_atomic
+    from bedrock_cost.config import parse_tag_keys_option
+
+    inputs = [path for path in (args.cur, args.config) if path is not None]
+    if args.out is not None:
+        check_output_path(args.out, inputs=inputs)  # before any work: never clobber the CUR
     config = None
-    tag_keys = [k.strip() for k in args.tag_keys.split(",") if k.strip()]
+    tag_keys = parse_tag_keys_option(args.tag_keys, "--tag-keys")
+    if args.by.startswith("tag:"):
+        parse_tag_keys_option(args.by.removeprefix("tag:"), "--by")
     if args.config is not None:
         from bedrock_cost.config import load_config_file
 
@@ -93,12 +101,10 @@ def run(args: argparse.Namespace) -> int:
             text = {"table": to_table, "csv": to_csv, "json": to_json}[args.format](report)
     finally:
         engine.close()
+    if args.format == "table":
+        text = terminal_safe(text)
     if args.out is not None:
-        try:
-            args.out.parent.mkdir(parents=True, exist_ok=True)
-            args.out.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise UserError(f"--out: cannot write {args.out}: {exc.strerror}") from None
+        write_text_atomic(args.out, text, inputs=inputs)
         print(f"wrote {args.out}", file=sys.stderr)
     else:
         sys.stdout.write(text)

@@ -54,18 +54,21 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bedrock_cost.cli.safe_output import check_output_path
+
+    if args.out is not None:  # before any warning: a refused --out is the one line printed
+        check_output_path(args.out, inputs=[args.config] if args.config else [])
     config = load_cli_config(args.config)
     if not config.tag_policy.required_keys and not config.tag_policy.allowed_values:
         raise UserError("tag_policy: no required_keys or allowed_values configured; nothing to put in a tag policy")
     document, warnings = organizations_tag_policy(config.tag_policy, enforce=not args.report_only)
     text = json.dumps(document, indent=2) + "\n"
-    for warning in warnings:
-        print(f"bedrock-cost: warning: {warning}", file=sys.stderr)
     if args.out is not None:
-        try:
-            args.out.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise UserError(f"--out: cannot write {args.out}: {exc.strerror}") from None
+        from bedrock_cost.cli.safe_output import write_text_atomic
+
+        write_text_atomic(args.out, text, inputs=[args.config] if args.config else [])
     else:
         sys.stdout.write(text)
+    for warning in warnings:  # after the output: a failed write stays a one-line error
+        print(f"bedrock-cost: warning: {warning}", file=sys.stderr)
     return 0

@@ -15,14 +15,20 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ProfileNotFound,
+)
 
 from bedrock_cost.adapters.aws_errors import translate_client_error
 from bedrock_cost.adapters.bedrock_resources import CLIENT_CONFIG, BedrockResources
 from bedrock_cost.cli.tag_policy_cmd import load_cli_config
 from bedrock_cost.domain.tag_enforcement import ResourceOutcome, ResourceSource, check_resource
 from bedrock_cost.domain.tag_rules import RESOURCE_TYPES
-from bedrock_cost.errors import UserError
+from bedrock_cost.errors import BedrockCostError, UserError
 
 EXIT_VIOLATIONS = 3
 _REGION_RE = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
@@ -62,6 +68,8 @@ def _sources(regions: list[str], resource_types: list[str] | None) -> dict[str, 
         raise UserError(f"AWS credentials: {exc} (configure a profile or set AWS_PROFILE)") from None
     except ClientError as exc:
         raise translate_client_error(exc, "identifying the AWS account") from exc
+    except EndpointConnectionError as exc:
+        raise BedrockCostError(f"identifying the AWS account: {exc}") from None
     except BotoCoreError as exc:
         raise UserError(f"AWS credentials: {exc}") from None
     return {
@@ -139,5 +147,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("tag_policy: no required_keys or allowed_values configured; nothing to check")
     sources = _sources(regions, args.resource_types)
     outcomes = check_account(sources, config.tag_policy, args.fix, args.resource_types)
-    sys.stdout.write(_json(outcomes) if args.format == "json" else _table(outcomes, args.fix))
+    from bedrock_cost.cli.safe_output import terminal_safe
+
+    sys.stdout.write(_json(outcomes) if args.format == "json" else terminal_safe(_table(outcomes, args.fix)))
     return EXIT_VIOLATIONS if any(not o.compliant for o in outcomes) else 0

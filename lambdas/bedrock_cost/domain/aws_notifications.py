@@ -415,3 +415,33 @@ def _from_budgets(message: str, subject: str | None) -> Alert:
         details=[first_line] if first_line else ([subject] if subject else []),
         console_url=link.group(1) if link else "https://console.aws.amazon.com/billing/home#/budgets",
     )
+
+
+# --------------------------------------------------------------------------- anomaly scope
+
+
+def is_bedrock_service(name: str) -> bool:
+    """A Cost Explorer service name of Bedrock: first-party or a Marketplace "Bedrock Edition"."""
+    text = name.strip()
+    return text.startswith("Amazon Bedrock") or text.endswith("(Amazon Bedrock Edition)")
+
+
+def anomaly_concerns_bedrock(message: str) -> bool:
+    """Whether a Cost Anomaly Detection message is about Bedrock spend.
+
+    The services monitor sees every service, so EC2 or S3 anomalies reach the topic too.
+    An anomaly is Bedrock's when its dimensional value or any root cause names a Bedrock
+    service. One that names no service at all (a tag monitor's) is kept: nothing says it
+    is not Bedrock's, and dropping an alert is worse than one too many.
+    """
+    try:
+        data = json.loads(message)
+    except json.JSONDecodeError:
+        return True
+    if not isinstance(data, dict):
+        return True
+    services = [str(data["dimensionalValue"])] if data.get("dimensionalValue") else []
+    for cause in data.get("rootCauses") or []:
+        if isinstance(cause, dict) and cause.get("service"):
+            services.append(str(cause["service"]))
+    return not services or any(is_bedrock_service(name) for name in services)

@@ -10,9 +10,27 @@ The guarantees, and how each is kept:
   A ``ModelId`` that ListMetrics reports late (new metrics can take ~15 minutes to be
   listed) is back-filled over ``new_model_lookback_minutes`` behind the watermark.
 * **Nothing counted twice.** S3 objects are per region and UTC hour and always
-  recomputed from the start of the hour, so a re-run overwrites. Metric points are
-  emitted only by the run whose conditional watermark write succeeded, with the
-  timestamps of the minutes they describe.
+  recomputed from the start of the hour, so a re-run overwrites.
+* **Metrics: emit, then advance; no minute lost, none doubled.** CloudWatch adds up
+  datapoints sent twice for the same minute (EMF or PutMetricData alike: a re-emitted
+  window would double every Sum and every alarm), so re-emitting is *not* harmless and
+  the emission is made idempotent by recording it. The order is: (1) S3 outputs;
+  (2) every metric point built in memory; (3) ``mark_emitting`` writes the window's end
+  (and its model ids) into the watermark item as *pending*, conditional on the
+  watermark still being where this run read it; (4) the points are printed (EMF);
+  (5) ``advance`` moves the watermark and clears the pending mark. A run that finds a
+  pending mark (the previous run died between 3 and 5) knows those minutes were
+  emitted: it recomputes the S3 hours as usual but emits only the minutes after the
+  pending end, plus, for the pending minutes, model ids the dead run did not have. So a
+  crash between emit and advance neither loses nor doubles a minute. The residual case
+  is a crash after (3) but before the EMF lines reach stdout (nothing but a print lies
+  between them): those minutes are then in S3 but missing from the metrics, by choice
+  (an understated minute over a doubled alarm figure).
+* **One run at a time** without reserved concurrency: the handler takes a lease in the
+  state table (``adapters/claims.RunLease``); (3) and (5) are conditional writes, so a
+  run whose lease ran out cannot overwrite the next one's work either.
+* **One region's failure never skips another**: any exception in a region (an
+  ``EndpointConnectionError`` as much as an AWS error) is recorded and the loop moves on.
 """
 
 from __future__ import annotations
@@ -64,6 +82,10 @@ class WatermarkState:
     """Every minute before this one is processed."""
     model_ids: frozenset[str] = frozenset()
     """``ModelId`` values known at that point (to spot late-listed new ones)."""
+    emitted_until: datetime | None = None
+    """Set when a run marked ``[minute, emitted_until)`` as emitted but did not advance."""
+    emitted_model_ids: frozenset[str] = frozenset()
+    """The model ids that run emitted those minutes for."""
 
 
 class MetricsSource(Protocol):
@@ -76,6 +98,11 @@ class MetricsSource(Protocol):
 
 class WatermarkStore(Protocol):
     def load(self, region: str) -> WatermarkState | None: ...
+
+    def mark_emitting(self, region: str, previous: WatermarkState | None, new: WatermarkState) -> None:
+        """Record ``new`` as pending (about to be emitted) if the stored minute is still
+        ``previous``'s; else raise ``WatermarkConflictError``."""
+        ...
 
     def advance(self, region: str, previous: WatermarkState | None, new: WatermarkState) -> None:
         """Store ``new`` only if the stored state is still ``previous``; else raise ``WatermarkConflictError``."""
@@ -242,7 +269,8 @@ def run_region(
         return RegionRun(region=region, status="up-to-date")
 
     discovered = source.discover_model_ids()
-    known = state.model_ids if state else frozenset()
+    emitted_until = state.emitted_until if state else None
+    known = (state.model_ids | state.emitted_model_ids) if state else frozenset()
     model_ids = sorted(set(discovered) | known)
     new_ids = set(discovered) - known if state else set()
     backfill_start = plan.start
@@ -272,20 +300,16 @@ def run_region(
             objects.append(sink.write_hour(region, hour, records))
         hour += timedelta(hours=1)
 
-    # 2. Then the watermark, conditionally: only one run wins a window.
+    # 2. Metric points, in memory, stamped with the minutes they describe. Minutes a
+    #    crashed run already emitted (pending mark) are emitted again only for model ids
+    #    it did not have.
     with_data = set(resolved)
-    new_state = WatermarkState(minute=plan.end, model_ids=frozenset(set(discovered) | with_data))
-    try:
-        store.advance(region, state, new_state)
-    except WatermarkConflictError:
-        return RegionRun(region=region, status="conflict", plan=plan, model_ids=len(model_ids), objects=objects)
-
-    # 3. Metrics last, by the winner only, stamped with the minutes they describe.
+    first_fresh = max(plan.start, min(emitted_until, plan.end)) if emitted_until else plan.start
     points = metric_points(
         usage,
         resolved=resolved,
         catalog=catalog,
-        minutes=_minutes(plan.start, plan.end),
+        minutes=_minutes(first_fresh, plan.end),
         tag_keys=settings.tag_keys,
         tag_value_cap=settings.tag_value_cap,
         model_cap=settings.model_cap,
@@ -294,6 +318,19 @@ def run_region(
     )
     backfill = _minutes(backfill_start, plan.start)
     late_ids = new_ids & with_data
+    recovered = _minutes(plan.start, first_fresh)
+    if recovered and late_ids:
+        points += metric_points(
+            usage,
+            resolved=resolved,
+            catalog=catalog,
+            minutes=recovered,
+            tag_keys=settings.tag_keys,
+            only_model_ids=dict.fromkeys(recovered, late_ids),
+            tag_value_cap=settings.tag_value_cap,
+            model_cap=settings.model_cap,
+            pinned_tag_values=settings.pinned_tag_values,
+        )
     if backfill and late_ids:
         points += metric_points(
             usage,
@@ -308,7 +345,22 @@ def run_region(
             detail=settings.metric_detail,
         )
     fresh = [p for p in points if now - p.timestamp <= EMF_MAX_AGE]
+
+    # 3-5. Mark pending (conditional: one run wins a window), emit, advance.
+    new_state = WatermarkState(minute=plan.end, model_ids=frozenset(set(discovered) | with_data))
+    pending = WatermarkState(
+        minute=plan.end, model_ids=new_state.model_ids, emitted_until=plan.end, emitted_model_ids=frozenset(with_data)
+    )
+    try:
+        store.mark_emitting(region, state, pending)
+    except WatermarkConflictError:
+        return RegionRun(region=region, status="conflict", plan=plan, model_ids=len(model_ids), objects=objects)
     published = publisher.publish(fresh)
+    try:
+        store.advance(region, state, new_state)
+    except WatermarkConflictError:
+        # Only after our lease ran out; the pending mark tells the winner what we emitted.
+        return RegionRun(region=region, status="conflict", plan=plan, model_ids=len(model_ids), objects=objects)
 
     estimate = build_estimate(
         usage, resolved=resolved, catalog=catalog, start=plan.start, end=plan.end, tag_keys=settings.tag_keys
@@ -388,12 +440,12 @@ def run_regions(
     sink: EstimateSink,
     publisher: MetricPublisher,
 ) -> EstimatorResult:
-    """Run every region; a region that fails (throttled past the deadline, AWS error) is
-    recorded and skipped so the others still advance."""
+    """Run every region; a region that fails (throttled past the deadline, AWS error, a
+    connection error, a bug) is recorded and skipped so the others still advance."""
     result = EstimatorResult()
     for region in regions:
-        region_ports = ports(region)
         try:
+            region_ports = ports(region)
             run = run_region(
                 region,
                 now=now,
@@ -406,7 +458,7 @@ def run_regions(
                 sink=sink,
                 publisher=publisher,
             )
-        except BedrockCostError as exc:
+        except Exception as exc:  # isolation between regions is the point
             result.failures[region] = f"{type(exc).__name__}: {exc}"
             continue
         result.runs.append(run)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bedrock_cost.config import AllowedValues, TagPolicy
+from bedrock_cost.safe_regex import bounded_fullmatch
 
 ViolationKind = Literal["missing", "empty", "not_allowed", "pattern_mismatch"]
 TagApi = Literal["bedrock", "bedrock-agent"]
@@ -150,8 +151,9 @@ def value_allowed(value: str, rule: AllowedValues, case_sensitive: bool) -> bool
     if rule.values and _norm(trimmed, case_sensitive) in {_norm(v, case_sensitive) for v in rule.values}:
         return True
     if rule.pattern:
+        # Tag values are attacker-controlled: bounded input (patterns were checked safe in the config).
         flags = 0 if case_sensitive else re.IGNORECASE
-        return re.fullmatch(rule.pattern, trimmed, flags) is not None
+        return bounded_fullmatch(rule.pattern, trimmed, flags)
     return False
 
 

@@ -32,6 +32,7 @@ from botocore.config import Config as BotoConfig
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bedrock_cost.adapters.bedrock_profiles import BedrockProfileDirectory
+from bedrock_cost.adapters.claims import RunLease, TokenClaims
 from bedrock_cost.adapters.cloudwatch_metrics import CloudWatchBedrockMetrics
 from bedrock_cost.adapters.estimate_sink import DEFAULT_PREFIX, EmfMetricPublisher, S3EstimateSink
 from bedrock_cost.adapters.price_list import CalibrationReader, S3CatalogStore, assemble_catalog
@@ -56,6 +57,8 @@ CLIENT_CONFIG = BotoConfig(retries={"mode": "standard", "max_attempts": 3}, conn
 """botocore retries a little; our own backoff (with the Lambda's deadline) does the rest."""
 SAFETY_MARGIN_SECONDS = 20.0
 """Stop retrying this long before the Lambda timeout, so outputs are never half-written."""
+LEASE_MARGIN_SECONDS = 30.0
+"""The run lease outlives the invocation by this much (so it never expires under a live run)."""
 CATALOG_TTL_SECONDS = 3600.0
 """Refreshed and CUR-calibrated prices are re-read at most hourly (they change daily)."""
 
@@ -123,6 +126,8 @@ class Dependencies:
     model_catalog: ModelCatalog = field(default_factory=load_model_catalog)
     deadline: DeadlineBox = field(default_factory=DeadlineBox)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    lease: RunLease | None = None
+    """One run at a time (``None``: no lease, for local tools that run alone)."""
 
 
 def build_dependencies(env: EstimatorEnvironment, deadline: DeadlineBox | None = None) -> Dependencies:
@@ -160,6 +165,7 @@ def build_dependencies(env: EstimatorEnvironment, deadline: DeadlineBox | None =
         sink=S3EstimateSink(s3, env.estimates_bucket, env.estimates_prefix),
         publisher=EmfMetricPublisher(),
         deadline=box,
+        lease=RunLease(TokenClaims(dynamodb, env.state_table), "estimator"),
     )
 
 
@@ -221,19 +227,27 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Process the next window of every configured region."""
     deps = current_dependencies()
     ScheduledEvent.model_validate(event if isinstance(event, dict) else {})
-    deps.deadline.set_seconds(context.get_remaining_time_in_millis() / 1000 - SAFETY_MARGIN_SECONDS)
+    remaining = context.get_remaining_time_in_millis() / 1000
+    deps.deadline.set_seconds(remaining - SAFETY_MARGIN_SECONDS)
+    if deps.lease is not None and not deps.lease.acquire(remaining + LEASE_MARGIN_SECONDS):
+        logger.warning("another estimator run holds the lease; this run does nothing")
+        return {"status": "lease-held", "regions": [], "failures": {}}
     now = deps.clock()
-    result = run_regions(
-        deps.regions,
-        now=now,
-        settings=deps.settings,
-        ports=lambda region: deps.ports[region],
-        catalog_for=deps.catalog_for,
-        model_catalog=deps.model_catalog,
-        store=deps.store,
-        sink=deps.sink,
-        publisher=deps.publisher,
-    )
+    try:
+        result = run_regions(
+            deps.regions,
+            now=now,
+            settings=deps.settings,
+            ports=lambda region: deps.ports[region],
+            catalog_for=deps.catalog_for,
+            model_catalog=deps.model_catalog,
+            store=deps.store,
+            sink=deps.sink,
+            publisher=deps.publisher,
+        )
+    finally:
+        if deps.lease is not None:
+            deps.lease.release()
     _log_result(result, now, 2 * deps.settings.schedule_minutes + deps.settings.settle_minutes)
     if result.failures:
         raise EstimatorRunFailedError("; ".join(f"{r}: {why}" for r, why in sorted(result.failures.items())))

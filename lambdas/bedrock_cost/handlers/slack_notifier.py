@@ -12,7 +12,15 @@ One event, one message:
 - our producers may publish the same alert twice (a retried run after a partial
   failure), so envelopes are also idempotent on their ``dedupe_key``.
 
-Nothing is dropped: a message no parser recognises is posted verbatim; a message Slack
+A post Slack received but did not answer in time is recorded as ``unconfirmed`` and not
+re-posted (incoming webhooks have no idempotency key; see ``adapters/slack_webhook``):
+the idempotency record is stored, so neither Lambda's retry nor SNS's redelivery posts it
+a second time; the log line and ``NotificationsUnconfirmed`` say which message to check.
+
+Cost anomalies of services other than Bedrock (the services monitor sees them all) are
+not posted unless ``FORWARD_NON_BEDROCK_ANOMALIES`` is ``true``.
+
+Nothing else is dropped: a message no parser recognises is posted verbatim; a message Slack
 refuses (4xx) or that still fails when retries run out of the invocation's time raises,
 which fails the invocation and sends the event to the on-failure destination (an SQS
 dead-letter queue) after Lambda's own retries, and counts ``NotificationFailures``.
@@ -39,9 +47,19 @@ from botocore.config import Config as BotoConfig
 from pydantic import BaseModel, ConfigDict, Field
 
 from bedrock_cost.adapters.secrets import SecretCache, webhook_url_from_secret
-from bedrock_cost.adapters.slack_webhook import RetryPolicy, SlackDeliveryError, SlackRejectedError, SlackWebhook
+from bedrock_cost.adapters.slack_webhook import (
+    RetryPolicy,
+    SlackDeliveryError,
+    SlackRejectedError,
+    SlackUnconfirmedError,
+    SlackWebhook,
+)
 from bedrock_cost.domain.alerts import Alert
-from bedrock_cost.domain.aws_notifications import UnrecognisedNotificationError, parse_notification
+from bedrock_cost.domain.aws_notifications import (
+    UnrecognisedNotificationError,
+    anomaly_concerns_bedrock,
+    parse_notification,
+)
 from bedrock_cost.domain.slack_messages import render, render_unrecognised
 from bedrock_cost.handlers.wiring import LazyWiring, validate_environment
 from bedrock_cost.observability import logger, metrics, tracer
@@ -60,7 +78,7 @@ SAFETY_MARGIN_SECONDS = 3.0
 """Time kept back from the Lambda timeout to record the outcome and flush metrics."""
 REVOKED_WEBHOOK_STATUS = frozenset({403, 404, 410})
 
-Status = Literal["sent", "duplicate"]
+Status = Literal["sent", "duplicate", "unconfirmed", "skipped"]
 
 
 class SlackNotifierEnvironment(BaseModel):
@@ -70,6 +88,7 @@ class SlackNotifierEnvironment(BaseModel):
 
     SLACK_WEBHOOK_SECRET_ID: str = Field(min_length=1)
     IDEMPOTENCY_TABLE_NAME: str = Field(min_length=1)
+    FORWARD_NON_BEDROCK_ANOMALIES: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,7 +130,9 @@ class SlackNotifier:
         retry: RetryPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        forward_non_bedrock_anomalies: bool = False,
     ) -> None:
+        self._forward_all_anomalies = forward_non_bedrock_anomalies
         self._secrets = secrets
         self._secret_id = secret_id
         self._retry = retry or RetryPolicy()
@@ -177,7 +198,12 @@ class SlackNotifier:
                 attempts=int(outcome.get("attempts", 0)),
             )
             result.delivered.append(delivered)
-            metric = "NotificationsSent" if delivered.status == "sent" else "NotificationsDeduplicated"
+            metric = {
+                "sent": "NotificationsSent",
+                "duplicate": "NotificationsDeduplicated",
+                "unconfirmed": "NotificationsUnconfirmed",
+                "skipped": "NotificationsSkipped",
+            }[delivered.status]
             metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
             logger.info("notification handled", **asdict(delivered))
         if len(errors) == 1:
@@ -198,24 +224,35 @@ class SlackNotifier:
         except UnrecognisedNotificationError as exc:
             metrics.add_metric(name="UnrecognisedNotifications", unit=MetricUnit.Count, value=1)
             logger.warning("unrecognised notification forwarded verbatim", reason=str(exc))
-            attempts = self._post(render_unrecognised(message, subject, str(exc)))
-            return {"status": "sent", "origin": "unrecognised", "kind": "unrecognised", "attempts": attempts}
+            status, attempts = self._post(render_unrecognised(message, subject, str(exc)))
+            return {"status": status, "origin": "unrecognised", "kind": "unrecognised", "attempts": attempts}
         if parsed.origin == "envelope":
             outcome = self._deliver_alert(envelope={"dedupe_key": parsed.alert.dedupe_key, "alert": message})
             return {**outcome, "origin": "envelope"}
-        attempts = self._post(render(parsed.alert))
-        return {"status": "sent", "origin": parsed.origin, "kind": parsed.alert.kind, "attempts": attempts}
+        if (
+            parsed.origin == "cost_anomaly"
+            and not self._forward_all_anomalies
+            and not anomaly_concerns_bedrock(message)
+        ):
+            logger.info("cost anomaly of another service not forwarded", dedupe_key=parsed.alert.dedupe_key)
+            return {"status": "skipped", "origin": parsed.origin, "kind": parsed.alert.kind, "attempts": 0}
+        status, attempts = self._post(render(parsed.alert))
+        return {"status": status, "origin": parsed.origin, "kind": parsed.alert.kind, "attempts": attempts}
 
     def _deliver_alert_once(self, envelope: dict[str, Any]) -> dict[str, Any]:
         alert = Alert.from_json(str(envelope["alert"]))
-        attempts = self._post(render(alert))
-        return {"status": "sent", "kind": alert.kind, "attempts": attempts}
+        status, attempts = self._post(render(alert))
+        return {"status": status, "kind": alert.kind, "attempts": attempts}
 
-    def _post(self, payload: dict[str, Any]) -> int:
+    def _post(self, payload: dict[str, Any]) -> tuple[Status, int]:
+        """Post once; ``("unconfirmed", n)`` when Slack got it but never answered (not re-posted)."""
         url = webhook_url_from_secret(self._secrets.get(self._secret_id), self._secret_id)
         webhook = SlackWebhook(url, self._retry, clock=self._clock, sleep=self._sleep)
         try:
-            return webhook.post(payload, deadline=self._deadline)
+            return "sent", webhook.post(payload, deadline=self._deadline)
+        except SlackUnconfirmedError as exc:
+            logger.warning("slack delivery unconfirmed; not re-posted, check the channel", error=str(exc))
+            return "unconfirmed", exc.attempts
         except SlackRejectedError as exc:
             if exc.status in REVOKED_WEBHOOK_STATUS:
                 self._secrets.invalidate(self._secret_id)  # pick up a rotated webhook next time
@@ -242,6 +279,7 @@ def build_notifier(
         message_store=DynamoDBPersistenceLayer(table_name=table, boto3_client=dynamodb_client),
         alert_store=DynamoDBPersistenceLayer(table_name=table, boto3_client=dynamodb_client),
         retry=retry,
+        forward_non_bedrock_anomalies=env.FORWARD_NON_BEDROCK_ANOMALIES,
     )
 
 

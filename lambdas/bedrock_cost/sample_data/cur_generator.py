@@ -19,6 +19,7 @@ generated with it.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -401,7 +402,9 @@ def generate_cur(
     Layout: ``out_dir/data/BILLING_PERIOD=YYYY-MM/<export_name>-00001.snappy.parquet``,
     one more file per ``max_rows_per_file`` rows. Earlier files of the same export in a
     partition are replaced, so re-running with fewer rows never leaves stale data that a
-    report would count twice. Returns the files written, oldest period first.
+    report would count twice. Each file is written under a temporary name and renamed
+    when complete, and stale files go only after the new ones are in place: a failed run
+    never leaves a partial Parquet file. Returns the files written, oldest period first.
     """
     year, month = parse_period(period)
     _validate(rows, months, seed, export_name)
@@ -413,23 +416,37 @@ def generate_cur(
     for offset in range(months - 1, -1, -1):
         current = _Period.of(*_shift(year, month, -offset))
         partition = out_dir / "data" / f"BILLING_PERIOD={current.label}"
-        partition.mkdir(parents=True, exist_ok=True)
-        for stale in partition.glob(f"{export_name}-*.snappy.parquet"):
-            stale.unlink()
+        try:
+            partition.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"--out: cannot create {partition}: {exc.strerror or exc}") from None
+        stale_files = set(partition.glob(f"{export_name}-*.snappy.parquet"))
         first_row = 0
         chunk_index = 0
         file_number = 0
         while first_row < rows:
             file_number += 1
             path = partition / f"{export_name}-{file_number:05d}.snappy.parquet"
+            temporary = partition / f".{path.name}.partial"
             file_end = min(first_row + max_rows_per_file, rows)
-            with pq.ParquetWriter(path, schema, compression="snappy") as writer:
-                while first_row < file_end:
-                    size = min(CHUNK_ROWS, file_end - first_row)
-                    writer.write_table(_chunk(current, seed, chunk_index, first_row, size))
-                    first_row += size
-                    chunk_index += 1
-                    bar.advance(size)
+            try:
+                with pq.ParquetWriter(temporary, schema, compression="snappy") as writer:
+                    while first_row < file_end:
+                        size = min(CHUNK_ROWS, file_end - first_row)
+                        writer.write_table(_chunk(current, seed, chunk_index, first_row, size))
+                        first_row += size
+                        chunk_index += 1
+                        bar.advance(size)
+                os.replace(temporary, path)
+            except OSError as exc:
+                temporary.unlink(missing_ok=True)
+                raise UserError(f"--out: cannot write {path}: {exc.strerror or exc}") from None
+            except BaseException:
+                temporary.unlink(missing_ok=True)
+                raise
+            stale_files.discard(path)
             written.append(path)
+        for stale in stale_files:
+            stale.unlink()
     bar.close()
     return written
