@@ -16,6 +16,7 @@ FRAGMENTS = {
     **view_fragments("bedrock_cost", "cur2", ["team", "project", "cost-center"]),
     "group_expr": "model",
     "tag_column": '"tag_team"',
+    "source_view": "bedrock_line_items_base",
 }
 
 

@@ -30,6 +30,19 @@ _DUCK_TYPES = {
     "map<string,string>": "MAP(VARCHAR, VARCHAR)",
 }
 _PERIOD_DIR = re.compile(r"^billing_period=(\d{4}-\d{2})$", re.IGNORECASE)
+_YEAR_DIR = re.compile(r"^year=(\d{4})$", re.IGNORECASE)
+_MONTH_DIR = re.compile(r"^month=(\d{1,2})$", re.IGNORECASE)
+_LEGACY_TAG = re.compile(r"^resource_tags_user_(.+)$", re.IGNORECASE)
+_LEGACY_PRODUCT_KEYS = (
+    # CUR 1 flat product column -> CUR 2.0 product map key
+    ("product_product_name", "product_name"),
+    ("product_region", "region"),
+    ("product_servicename", "servicename"),
+    ("product_model", "model"),
+    ("product_provider", "provider"),
+    ("product_inference_type", "inference_type"),
+    ("product_feature", "feature"),
+)
 LOCAL_DATABASE = "bedrock_cost"
 LOCAL_TABLE = "cur2"
 
@@ -45,9 +58,28 @@ def athena_to_duckdb(sql: str) -> str:
     return str(sqlglot.transpile(sql, read="athena", write="duckdb")[0])
 
 
+def _period_of(path: Path) -> tuple[str, Path] | None:
+    """The billing period a file's folders name, with the folder that names it.
+
+    CUR 2.0: ``BILLING_PERIOD=YYYY-MM``; legacy CUR: ``year=YYYY/month=M``.
+    """
+    parts = path.parts
+    for i, part in enumerate(parts):
+        if m := _PERIOD_DIR.match(part):
+            return m.group(1), Path(*parts[: i + 1])
+        if (y := _YEAR_DIR.match(part)) and i + 1 < len(parts) and (mo := _MONTH_DIR.match(parts[i + 1])):
+            month = int(mo.group(1))
+            if 1 <= month <= 12:
+                return f"{y.group(1)}-{month:02d}", Path(*parts[: i + 2])
+    return None
+
+
 def find_parquet_files(path: Path) -> list[Path]:
     """The Parquet files of an export folder (hive ``BILLING_PERIOD=`` folders, maybe under
-    ``data/``), or the single file given. Raises ``UserError`` naming the path."""
+    ``data/``; legacy ``year=/month=``), or the single file given. Raises ``UserError``
+    naming the path, and naming both folders when one period sits in two of them (say
+    ``data/BILLING_PERIOD=2026-10`` and ``BILLING_PERIOD=2026-10`` after a copy): reading
+    both would count every dollar twice."""
     if not path.exists():
         raise UserError(f"--cur: {path} does not exist (expected a CUR 2.0 export folder or a Parquet file)")
     if path.is_file():
@@ -55,6 +87,17 @@ def find_parquet_files(path: Path) -> list[Path]:
     files = sorted(p for p in path.rglob("*.parquet") if p.is_file() and "metadata" not in p.parts)
     if not files:
         raise UserError(f"--cur: no Parquet files under {path} (expected BILLING_PERIOD=YYYY-MM/*.parquet)")
+    folders: dict[str, set[Path]] = {}
+    for file in files:
+        found = _period_of(file)
+        if found is not None:
+            folders.setdefault(found[0], set()).add(found[1])
+    for period, places in sorted(folders.items()):
+        if len(places) > 1:
+            a, b, *_ = sorted(places)
+            raise UserError(
+                f"--cur: billing period {period} is in two folders, {a} and {b}: keep one, or every figure counts twice"
+            )
     return files
 
 
@@ -68,6 +111,8 @@ class DuckDBEngine:
         self._files = files
         self.database = database
         self._lock = threading.Lock()
+        self.legacy = False
+        """True when the files are a legacy CUR (CUR 1) export, read through a normalising view."""
 
     @classmethod
     def open(
@@ -103,7 +148,7 @@ class DuckDBEngine:
         return f"read_parquet([{file_list}], {options})"
 
     def _create_cur_relation(self, cur_path: Path) -> None:
-        hive = any(_PERIOD_DIR.match(part) for f in self._files for part in f.parts)
+        hive = any(_period_of(f) is not None for f in self._files)
         scan = self._scan_sql(hive)
         try:
             described = self._con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()
@@ -113,15 +158,22 @@ class DuckDBEngine:
         missing = sorted(REQUIRED_COLUMNS - set(present))
         if missing:
             raise UserError(f"--cur: {cur_path} is not a CUR 2.0 export: missing column(s) {', '.join(missing)}")
+        self.legacy = "product" not in present and "resource_tags" not in present
+        legacy = self._legacy_projections(present) if self.legacy else {}
         projections = []
         for column, glue_type in CUR_COLUMNS:
             duck_type = _DUCK_TYPES[glue_type]
-            if column in present:
+            if column in legacy:
+                projections.append(f"{legacy[column]} AS {column}")
+            elif column in present:
                 projections.append(f"CAST({_quote_column(present[column])} AS {duck_type}) AS {column}")
             else:
                 projections.append(f"CAST(NULL AS {duck_type}) AS {column}")
         if PARTITION_COLUMN in present:
             period = f"CAST({_quote_column(present[PARTITION_COLUMN])} AS VARCHAR)"
+        elif "year" in present and "month" in present:
+            year, month = _quote_column(present["year"]), _quote_column(present["month"])
+            period = f"CAST({year} AS VARCHAR) || '-' || lpad(CAST({month} AS VARCHAR), 2, '0')"
         else:
             period = "strftime(CAST(bill_billing_period_start_date AS TIMESTAMP), '%Y-%m')"
         projections.append(f"{period} AS {PARTITION_COLUMN}")
@@ -130,9 +182,33 @@ class DuckDBEngine:
             f"CREATE OR REPLACE VIEW {LOCAL_DATABASE}.{LOCAL_TABLE} AS SELECT {', '.join(projections)} FROM {scan}"
         )
 
+    @staticmethod
+    def _legacy_projections(present: dict[str, str]) -> dict[str, str]:
+        """Legacy CUR (CUR 1) to CUR 2.0 names: flat ``resource_tags_user_<key>`` columns
+        become the ``resource_tags`` map (``user_<key>``), flat ``product_*`` columns the
+        ``product`` map, ``product_region`` the region code. The views then run unchanged."""
+
+        def string(column: str) -> str:
+            return f"CAST({_quote_column(present[column])} AS VARCHAR)"
+
+        out: dict[str, str] = {}
+        tag_columns = sorted(c for c in present if _LEGACY_TAG.match(c))
+        if tag_columns:
+            keys = ", ".join("'user_" + _LEGACY_TAG.match(c).group(1).replace("'", "''") + "'" for c in tag_columns)  # type: ignore[union-attr]
+            values = ", ".join(string(c) for c in tag_columns)
+            out["resource_tags"] = f"MAP([{keys}], [{values}])"
+        product = [(column, key) for column, key in _LEGACY_PRODUCT_KEYS if column in present]
+        if product:
+            keys = ", ".join(f"'{key}'" for _, key in product)
+            values = ", ".join(string(column) for column, _ in product)
+            out["product"] = f"MAP([{keys}], [{values}])"
+        if "product_region_code" not in present and "product_region" in present:
+            out["product_region_code"] = string("product_region")
+        return out
+
     def periods(self) -> list[str]:
         """Billing periods present, newest last (from folder names when partitioned)."""
-        from_dirs = {m.group(1) for f in self._files for part in f.parts if (m := _PERIOD_DIR.match(part))}
+        from_dirs = {found[0] for f in self._files if (found := _period_of(f)) is not None}
         if from_dirs:
             return sorted(from_dirs)
         rows = self._con.execute(
