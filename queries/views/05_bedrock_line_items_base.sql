@@ -121,12 +121,20 @@ classified AS (
       ),
       ''
     ) END AS billing_model,
-    lower(TRIM(COALESCE(NULLIF(TRIM(s.pricing_unit), ''), ''))) AS pu,
-    lower(TRIM(
-      CASE WHEN s.is_marketplace THEN split_part(COALESCE(s.line_item_line_item_description, ''), '|', 3)
-        ELSE COALESCE(s.line_item_line_item_description, '') END
-    )) AS du
+    lower(TRIM(COALESCE(s.pricing_unit, ''))) AS pu
   FROM src s
+),
+described AS (
+  SELECT
+    c.*,
+    -- The description's unit words, read only where pricing_unit has no multiplier.
+    CASE
+      WHEN strpos(c.pu, '1m') > 0 OR strpos(c.pu, 'million') > 0 OR strpos(c.pu, '1k') > 0
+        OR strpos(c.pu, 'thousand') > 0 OR strpos(c.pu, 'token') > 0 THEN ''
+      WHEN c.is_marketplace THEN lower(TRIM(split_part(COALESCE(c.line_item_line_item_description, ''), '|', 3)))
+      ELSE lower(TRIM(COALESCE(c.line_item_line_item_description, '')))
+    END AS du
+  FROM classified c
 ),
 resolved AS (
   SELECT
@@ -146,7 +154,14 @@ resolved AS (
       WHEN k.is_marketplace THEN 1000000
       ELSE 1000
     END AS unit_factor
-  FROM classified k
+  FROM described k
+),
+counted AS (
+  SELECT
+    r.*,
+    CASE WHEN r.usage_kind IN ('input', 'output', 'cache-read', 'cache-write')
+      THEN CAST(ROUND(COALESCE(r.line_item_usage_amount, 0) * r.unit_factor) AS BIGINT) END AS tokens
+  FROM resolved r
 )
 SELECT
   r.billing_period,
@@ -189,21 +204,12 @@ SELECT
   NULLIF(TRIM(element_at(r.product, 'model')), '') AS product_model,
   NULLIF(TRIM(element_at(r.product, 'provider')), '') AS product_provider,
   r.unit_factor,
-  CASE
-    WHEN r.usage_kind IN ('input', 'output', 'cache-read', 'cache-write')
-      THEN CAST(ROUND(COALESCE(r.line_item_usage_amount, 0) * r.unit_factor) AS BIGINT)
-  END AS tokens,
-  CASE WHEN r.usage_kind = 'input'
-    THEN CAST(ROUND(COALESCE(r.line_item_usage_amount, 0) * r.unit_factor) AS BIGINT) ELSE 0 END AS input_tokens,
-  CASE WHEN r.usage_kind = 'output'
-    THEN CAST(ROUND(COALESCE(r.line_item_usage_amount, 0) * r.unit_factor) AS BIGINT) ELSE 0 END AS output_tokens,
-  CASE WHEN r.usage_kind = 'cache-read'
-    THEN CAST(ROUND(COALESCE(r.line_item_usage_amount, 0) * r.unit_factor) AS BIGINT) ELSE 0 END AS cache_read_tokens,
-  CASE WHEN r.usage_kind = 'cache-write'
-    THEN CAST(ROUND(COALESCE(r.line_item_usage_amount, 0) * r.unit_factor) AS BIGINT) ELSE 0 END AS cache_write_tokens,
-  CASE WHEN r.cache_ttl = '1h'
-    THEN CAST(ROUND(COALESCE(r.line_item_usage_amount, 0) * r.unit_factor) AS BIGINT) ELSE 0 END
-    AS cache_write_1h_tokens,
+  r.tokens,
+  CASE WHEN r.usage_kind = 'input' THEN r.tokens ELSE 0 END AS input_tokens,
+  CASE WHEN r.usage_kind = 'output' THEN r.tokens ELSE 0 END AS output_tokens,
+  CASE WHEN r.usage_kind = 'cache-read' THEN r.tokens ELSE 0 END AS cache_read_tokens,
+  CASE WHEN r.usage_kind = 'cache-write' THEN r.tokens ELSE 0 END AS cache_write_tokens,
+  CASE WHEN r.cache_ttl = '1h' THEN r.tokens ELSE 0 END AS cache_write_1h_tokens,
   r.line_item_usage_amount AS usage_amount,
   r.pricing_unit,
   CAST(COALESCE(r.line_item_unblended_cost, 0) AS DECIMAL(38, 10)) AS cost_usd,
@@ -213,4 +219,4 @@ SELECT
   {{tag_columns}}
   r.resource_tags,
   r.tags
-FROM resolved r
+FROM counted r
