@@ -11,7 +11,8 @@
 -- what a row is when present (2026 data); otherwise the usage type does, in either Marketplace
 -- spelling (CamelCase _InputTokenCount_Global-Units, snake_case _input_tokens_global_standard-Units)
 -- or the first-party shape. Keywords are matched on the lower-cased usage type with '-' and '_'
--- removed (ut_flat), so both spellings hit the same words. Capacity (reserved, provisioned,
+-- removed (ut_flat), so both spellings hit the same words; inference_type is matched by words
+-- ('Cache read input tokens': cache + read). Capacity (reserved, provisioned,
 -- model units), images, customization and AgentCore rows are 'other': reported, never dropped.
 -- One-hour cache writes stay in 'cache-write' (the report contract) with cache_ttl = '1h' and
 -- their own token column; bedrock_unit_prices prices them apart.
@@ -40,8 +41,7 @@ WITH src AS (
     c.line_item_usage_type,
     lower(COALESCE(c.line_item_usage_type, '')) AS ut,
     replace(replace(lower(COALESCE(c.line_item_usage_type, '')), '-', ''), '_', '') AS ut_flat,
-    replace(replace(replace(lower(COALESCE(element_at(c.product, 'inference_type'), '')), ' ', ''), '-', ''), '_', '')
-      AS it_flat,
+    lower(COALESCE(element_at(c.product, 'inference_type'), '')) AS it,
     replace(replace(replace(lower(COALESCE(element_at(c.product, 'feature'), '')), ' ', ''), '-', ''), '_', '')
       AS feature_flat,
     c.line_item_operation,
@@ -82,13 +82,13 @@ classified AS (
       WHEN (strpos(s.ut_flat, 'provisionedthroughput') > 0 OR strpos(s.ut_flat, 'modelunits') > 0
         OR strpos(s.ut_flat, 'reserved') > 0 OR strpos(s.ut_flat, 'customization') > 0
         OR strpos(s.ut_flat, 'custommodelimport') > 0 OR strpos(s.ut_flat, 'image') > 0
-        OR strpos(s.ut_flat, 'tpm') > 0 OR strpos(s.it_flat, 'perminute') > 0)
+        OR strpos(s.ut_flat, 'tpm') > 0 OR strpos(s.it, 'minute') > 0)
         THEN 'other'
       WHEN s.line_item_product_code = 'AmazonBedrockAgentCore' THEN 'other'
-      WHEN strpos(s.it_flat, 'cache') > 0 AND strpos(s.it_flat, 'read') > 0 THEN 'cache-read'
-      WHEN strpos(s.it_flat, 'cache') > 0 AND strpos(s.it_flat, 'write') > 0 THEN 'cache-write'
-      WHEN strpos(s.it_flat, 'inputtoken') > 0 THEN 'input'
-      WHEN strpos(s.it_flat, 'outputtoken') > 0 THEN 'output'
+      WHEN strpos(s.it, 'cache') > 0 AND strpos(s.it, 'read') > 0 THEN 'cache-read'
+      WHEN strpos(s.it, 'cache') > 0 AND strpos(s.it, 'write') > 0 THEN 'cache-write'
+      WHEN strpos(s.it, 'input') > 0 AND strpos(s.it, 'token') > 0 THEN 'input'
+      WHEN strpos(s.it, 'output') > 0 AND strpos(s.it, 'token') > 0 THEN 'output'
       WHEN strpos(s.ut_flat, 'cacheread') > 0 THEN 'cache-read'
       WHEN strpos(s.ut_flat, 'cachewrite') > 0 THEN 'cache-write'
       WHEN strpos(s.ut_flat, 'inputtoken') > 0 THEN 'input'
@@ -110,8 +110,8 @@ classified AS (
       ELSE 'on-demand'
     END AS tier,
     CASE WHEN strpos(s.ut_flat, 'global') > 0 THEN 'global' ELSE 'regional' END AS scope,
-    strpos(s.ut_flat, 'longcontext') > 0 OR strpos(s.it_flat, 'longcontext') > 0
-      OR strpos(s.feature_flat, 'longcontext') > 0 AS long_context,
+    strpos(s.ut_flat, 'longcontext') > 0 OR strpos(s.feature_flat, 'longcontext') > 0
+      OR (strpos(s.it, 'long') > 0 AND strpos(s.it, 'context') > 0) AS long_context,
     NULLIF(regexp_extract(s.line_item_usage_type, '^([A-Za-z]+[0-9]*)-', 1), '') AS region_code,
     CASE WHEN NOT s.is_marketplace THEN NULLIF(
       regexp_extract(
@@ -140,8 +140,8 @@ resolved AS (
   SELECT
     k.*,
     CASE
-      WHEN k.usage_kind = 'cache-write' AND (strpos(k.ut_flat, '1h') > 0 OR strpos(k.it_flat, '1h') > 0
-        OR strpos(k.it_flat, 'onehour') > 0) THEN '1h'
+      WHEN k.usage_kind = 'cache-write' AND (strpos(k.ut_flat, '1h') > 0 OR strpos(k.it, '1h') > 0
+        OR strpos(k.it, 'hour') > 0) THEN '1h'
       WHEN k.usage_kind = 'cache-write' THEN '5m'
     END AS cache_ttl,
     CASE

@@ -32,6 +32,7 @@ _DUCK_TYPES = {
 _PERIOD_DIR = re.compile(r"^billing_period=(\d{4}-\d{2})$", re.IGNORECASE)
 _YEAR_DIR = re.compile(r"^year=(\d{4})$", re.IGNORECASE)
 _MONTH_DIR = re.compile(r"^month=(\d{1,2})$", re.IGNORECASE)
+_COMMENT = re.compile(r"--[^\n]*")
 _LEGACY_TAG = re.compile(r"^resource_tags_user_(.+)$", re.IGNORECASE)
 _LEGACY_PRODUCT_KEYS = (
     # CUR 1 flat product column -> CUR 2.0 product map key
@@ -56,6 +57,12 @@ def _quote_column(name: str) -> str:
 def athena_to_duckdb(sql: str) -> str:
     """Transpile one Athena (Trino) statement to DuckDB's dialect."""
     return str(sqlglot.transpile(sql, read="athena", write="duckdb")[0])
+
+
+def _view_of(query_name: str) -> str:
+    """``views/10_bedrock_line_items`` -> ``bedrock_line_items``."""
+    stem = query_name.rsplit("/", 1)[-1]
+    return stem.split("_", 1)[1] if stem[:2].isdigit() else stem
 
 
 def _period_of(path: Path) -> tuple[str, Path] | None:
@@ -113,6 +120,7 @@ class DuckDBEngine:
         self._lock = threading.Lock()
         self.legacy = False
         """True when the files are a legacy CUR (CUR 1) export, read through a normalising view."""
+        self._pending: dict[str, RenderedQuery] = {}
 
     @classmethod
     def open(
@@ -133,12 +141,25 @@ class DuckDBEngine:
             con.execute(f"SET threads = {int(threads)}")
         engine = cls(con, files, LOCAL_DATABASE)
         engine._create_cur_relation(cur_path)
-        for statement in render_views(LOCAL_DATABASE, LOCAL_TABLE, tag_keys):
+        engine._pending = {_view_of(s.name): s for s in render_views(LOCAL_DATABASE, LOCAL_TABLE, tag_keys)}
+        return engine
+
+    def _ensure_views(self, sql: str) -> None:
+        """Create the views ``sql`` names (and theirs, first) on first use.
+
+        Every view is rendered up front, so a broken one fails at open; creating them only
+        when a query names one saves a short command most of the transpiling.
+        """
+        code = _COMMENT.sub("", sql)
+        for name in [n for n in self._pending if re.search(rf"\b{n}\b", code)]:
+            statement = self._pending.pop(name, None)
+            if statement is None:
+                continue
+            self._ensure_views(statement.sql)
             try:
-                con.execute(athena_to_duckdb(statement.sql))
+                self._con.execute(athena_to_duckdb(statement.sql))
             except duckdb.Error as exc:
                 raise QueryError(f"creating {statement.name} on DuckDB: {exc}") from exc
-        return engine
 
     def _scan_sql(self, hive: bool) -> str:
         file_list = ", ".join("'" + str(f).replace("'", "''") + "'" for f in self._files)
@@ -220,6 +241,7 @@ class DuckDBEngine:
     def query(self, query: RenderedQuery) -> list[dict[str, Any]]:
         sql = athena_to_duckdb(query.sql)
         with self._lock:
+            self._ensure_views(query.sql)
             try:
                 cursor = self._con.execute(sql, list(query.parameters))
                 columns = [d[0] for d in cursor.description or []]
@@ -230,6 +252,7 @@ class DuckDBEngine:
     def execute_sql(self, sql: str, parameters: Sequence[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Run an Athena-dialect statement as given (used by the local Athena emulator)."""
         with self._lock:
+            self._ensure_views(sql)
             try:
                 cursor = self._con.execute(athena_to_duckdb(sql), list(parameters))
                 columns = [d[0] for d in cursor.description or []]

@@ -107,14 +107,15 @@ def _kind_from_words(flat: str) -> UsageKind | None:
     return None
 
 
-def _kind_from_inference_type(flat: str) -> UsageKind | None:
-    if "cache" in flat and "read" in flat:
+def _kind_from_inference_type(said: str) -> UsageKind | None:
+    """``product['inference_type']`` (lower-cased) by its words: 'Cache read input tokens'."""
+    if "cache" in said and "read" in said:
         return "cache-read"
-    if "cache" in flat and "write" in flat:
+    if "cache" in said and "write" in said:
         return "cache-write"
-    if "inputtoken" in flat:
+    if "input" in said and "token" in said:
         return "input"
-    if "outputtoken" in flat:
+    if "output" in said and "token" in said:
         return "output"
     return None
 
@@ -158,21 +159,23 @@ def classify_usage_type(
     raw = usage_type or ""
     ut = raw.lower()
     ut_flat = _flat(raw)
-    it_flat = _flat(inference_type)
+    said = (inference_type or "").lower()
     feature_flat = _flat(feature)
     kind: UsageKind
     if (
         any(w in ut_flat for w in _NOT_TOKEN_WORDS)
-        or "perminute" in it_flat
+        or "minute" in said
         or product_code == "AmazonBedrockAgentCore"
     ):
         kind = "other"
     else:
-        kind = _kind_from_inference_type(it_flat) or _kind_from_words(ut_flat) or "other"
+        kind = _kind_from_inference_type(said) or _kind_from_words(ut_flat) or "other"
     cache_ttl: CacheTtl | None = None
     if kind == "cache-write":
-        cache_ttl = "1h" if ("1h" in ut_flat or "1h" in it_flat or "onehour" in it_flat) else "5m"
-    long_context = "longcontext" in ut_flat or "longcontext" in it_flat or "longcontext" in feature_flat
+        cache_ttl = "1h" if ("1h" in ut_flat or "1h" in said or "hour" in said) else "5m"
+    long_context = (
+        "longcontext" in ut_flat or "longcontext" in feature_flat or ("long" in said and "context" in said)
+    )
     scope: Scope = "global" if "global" in ut_flat else "regional"
     code_match = _REGION_CODE.match(raw)
     region = None
