@@ -162,20 +162,14 @@ def classify_usage_type(
     said = (inference_type or "").lower()
     feature_flat = _flat(feature)
     kind: UsageKind
-    if (
-        any(w in ut_flat for w in _NOT_TOKEN_WORDS)
-        or "minute" in said
-        or product_code == "AmazonBedrockAgentCore"
-    ):
+    if any(w in ut_flat for w in _NOT_TOKEN_WORDS) or "minute" in said or product_code == "AmazonBedrockAgentCore":
         kind = "other"
     else:
         kind = _kind_from_inference_type(said) or _kind_from_words(ut_flat) or "other"
     cache_ttl: CacheTtl | None = None
     if kind == "cache-write":
         cache_ttl = "1h" if ("1h" in ut_flat or "1h" in said or "hour" in said) else "5m"
-    long_context = (
-        "longcontext" in ut_flat or "longcontext" in feature_flat or ("long" in said and "context" in said)
-    )
+    long_context = "longcontext" in ut_flat or "longcontext" in feature_flat or ("long" in said and "context" in said)
     scope: Scope = "global" if "global" in ut_flat else "regional"
     code_match = _REGION_CODE.match(raw)
     region = None
