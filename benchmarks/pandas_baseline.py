@@ -4,13 +4,17 @@ This is the yardstick for ``bedrock-cost report``: what a FinOps analyst would w
 notebook. It applies the same rules as the product, independently implemented:
 
 * Bedrock rows: product family 'Amazon Bedrock', or a Bedrock product code, or an AWS
-  Marketplace product whose name (column or ``product['product_name']``) says Bedrock;
+  Marketplace product whose name (``product['product_name']`` or the column) ends in
+  '(Amazon Bedrock Edition)';
 * usage only: line item types Usage, DiscountedUsage, SavingsPlanCoveredUsage;
-* team: ``resource_tags['user_team']``, else ``resource_tags['user:team']``, else
-  ``tags['resourceTags/user:team']``; trimmed; empty or missing -> ``(untagged)``;
-* tokens per row: usage amount x unit (pricing_unit; if NULL, the 3rd '|' field of a
-  Marketplace description, else 1K tokens for first-party rows), by kind from the usage
-  type; provisioned, reserved, image and AgentCore rows count cost but no tokens.
+* team: the first non-blank (trimmed) of ``resource_tags['user_team']``,
+  ``resource_tags['user:team']``, ``tags['resourceTags/user:team']``,
+  ``tags['resourceTags/team']``, ``tags['iamPrincipal/team']``; else ``(untagged)``;
+* tokens per row: usage amount x unit (a pricing_unit with 1K/1M/thousand/million or
+  'tokens'; else the unit words of the description, the 3rd '|' field on Marketplace rows;
+  else Marketplace 1M, first-party 1K), by kind from ``product['inference_type']`` or the
+  usage type (either Marketplace spelling); provisioned, reserved, image and AgentCore rows
+  count cost but no tokens.
 
 Costs are summed as integer 1e-10 dollars (CUR's precision), so the total is exact.
 Files are read one at a time and their partial sums combined (see ``main``).
@@ -46,7 +50,7 @@ COLUMNS = [
 ]
 BEDROCK_CODES = ["AmazonBedrock", "AmazonBedrockService", "AmazonBedrockFoundationModels", "AmazonBedrockAgentCore"]
 USAGE_TYPES = ["Usage", "DiscountedUsage", "SavingsPlanCoveredUsage"]
-NOT_TOKENS = r"provisionedthroughput|modelunits|reserved|customization|custommodelimport|image"
+NOT_TOKENS = r"provisionedthroughput|modelunits|reserved|customization|custommodelimport|image|tpm"
 SCALE = 10**10
 
 
@@ -75,9 +79,11 @@ def team_of(resource_tags: Any, tags: Any) -> str:
         map_get(resource_tags, "user_team"),
         map_get(resource_tags, "user:team"),
         map_get(tags, "resourceTags/user:team"),
+        map_get(tags, "resourceTags/team"),
+        map_get(tags, "iamPrincipal/team"),
     ):
-        if value is not None:
-            return value.strip() or "(untagged)"
+        if value is not None and value.strip():
+            return value.strip()
     return "(untagged)"
 
 
@@ -92,28 +98,53 @@ def build_report(df: pd.DataFrame) -> pd.DataFrame:
         map_get(m, "product_name") or n
         for m, n in zip(df.loc[undecided, "product"], df.loc[undecided, "product_product_name"], strict=True)
     ]
-    named_bedrock = marketplace & name.fillna("").str.lower().str.contains("bedrock", regex=False)
+    named_bedrock = marketplace & name.fillna("").str.strip().str.lower().str.endswith("(amazon bedrock edition)")
     usage = df["line_item_line_item_type"].isin(USAGE_TYPES)
     rows = df[(family | code | named_bedrock) & usage].copy()
 
     rows["team"] = [team_of(r, t) for r, t in zip(rows["resource_tags"], rows["tags"], strict=True)]
 
-    usage_type = rows["line_item_usage_type"].fillna("").str.lower()
-    is_marketplace_shape = usage_type.str.contains("mp:", regex=False)
-    described = rows["line_item_line_item_description"].fillna("").str.split("|").str[2].str.strip()
-    unit = rows["pricing_unit"].where(rows["pricing_unit"].notna(), described.where(is_marketplace_shape))
-    unit = unit.fillna("1K tokens").str.strip().str.lower()
-    factor = pd.Series(1.0, index=rows.index)
-    factor[unit.str.contains("1k|thousand")] = 1_000.0
-    factor[unit.str.contains("1m|million")] = 1_000_000.0
+    raw_type = rows["line_item_usage_type"].fillna("")
+    usage_type = raw_type.str.lower()
+    flat = usage_type.str.replace("-", "", regex=False).str.replace("_", "", regex=False)
+    is_mp = raw_type.str.contains("MP:", regex=False) | (rows["bill_billing_entity"] == "AWS Marketplace")
+    pu = rows["pricing_unit"].fillna("").str.strip().str.lower()
+    description = rows["line_item_line_item_description"].fillna("")
+    words = description.where(~is_mp, description.str.split("|").str[2].fillna("")).str.strip().str.lower()
+    factor = pd.Series(1_000.0, index=rows.index)
+    factor[is_mp] = 1_000_000.0
+    factor[is_mp & words.str.contains("token", regex=False)] = 1.0
+    factor[words.str.contains("thousand", regex=False) | words.str.contains("1k ", regex=False) | (words == "1k")] = 1e3
+    factor[words.str.contains("million", regex=False) | words.str.contains("1m ", regex=False) | (words == "1m")] = 1e6
+    decided = pu.str.contains("1k|thousand|1m|million|token")
+    factor[decided & pu.str.contains("token", regex=False)] = 1.0
+    factor[pu.str.contains("1k|thousand")] = 1_000.0
+    factor[pu.str.contains("1m|million")] = 1_000_000.0
     tokens = (rows["line_item_usage_amount"].fillna(0.0) * factor).round().astype("int64")
 
-    countable = ~usage_type.str.contains(NOT_TOKENS) & (rows["line_item_product_code"] != "AmazonBedrockAgentCore")
-    cache_read = countable & usage_type.str.contains("cache-?read")
-    cache_write = countable & ~cache_read & usage_type.str.contains("cache-?write")
-    plain = countable & ~cache_read & ~cache_write
-    input_ = plain & usage_type.str.contains("input-?tokens?|inputtokencount")
-    output = plain & ~input_ & usage_type.str.contains("output-?tokens?|outputtokencount")
+    said = pd.Series(
+        [
+            (map_get(m, "inference_type") or "").lower().replace(" ", "").replace("-", "").replace("_", "")
+            for m in rows["product"]
+        ],
+        index=rows.index,
+    )
+    countable = (
+        ~flat.str.contains(NOT_TOKENS)
+        & ~said.str.contains("perminute", regex=False)
+        & (rows["line_item_product_code"] != "AmazonBedrockAgentCore")
+    )
+    kind = pd.Series("other", index=rows.index)
+    for word, name_ in (("outputtoken", "output"), ("inputtoken", "input"), ("cachewrite", "cache-write"),
+                        ("cacheread", "cache-read")):  # fmt: skip
+        kind[flat.str.contains(word, regex=False)] = name_
+    kind[said.str.contains("outputtoken", regex=False)] = "output"
+    kind[said.str.contains("inputtoken", regex=False)] = "input"
+    kind[said.str.contains("cache", regex=False) & said.str.contains("write", regex=False)] = "cache-write"
+    kind[said.str.contains("cache", regex=False) & said.str.contains("read", regex=False)] = "cache-read"
+    kind[~countable] = "other"
+    input_, output = kind == "input", kind == "output"
+    cache_read, cache_write = kind == "cache-read", kind == "cache-write"
 
     rows["cost_units"] = (rows["line_item_unblended_cost"].fillna(0.0) * SCALE).round().astype("int64")
     rows["input_tokens"] = tokens.where(input_, 0)

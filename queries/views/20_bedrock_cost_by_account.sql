@@ -5,6 +5,6 @@ SELECT
   payer_account_id,
   usage_account_id,
   {{usage_sums}}
-FROM {{database}}.bedrock_line_items
+FROM {{database}}.bedrock_line_items_base
 WHERE is_usage
 GROUP BY billing_period, payer_account_id, usage_account_id

@@ -5,6 +5,6 @@ SELECT
   billing_period,
   COALESCE(principal, '(unknown)') AS principal,
   {{usage_sums}}
-FROM {{database}}.bedrock_line_items
+FROM {{database}}.bedrock_line_items_base
 WHERE is_usage
 GROUP BY billing_period, COALESCE(principal, '(unknown)')

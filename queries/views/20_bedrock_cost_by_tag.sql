@@ -7,7 +7,7 @@ SELECT
   k.tag_key,
   COALESCE({{tag_value_of_k}}, '(untagged)') AS tag_value,
   {{usage_sums}}
-FROM {{database}}.bedrock_line_items li
+FROM {{database}}.bedrock_line_items_base li
 CROSS JOIN UNNEST({{tag_keys_array}}) AS k (tag_key)
 WHERE li.is_usage
 GROUP BY li.billing_period, k.tag_key, COALESCE({{tag_value_of_k}}, '(untagged)')

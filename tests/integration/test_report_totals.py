@@ -24,6 +24,7 @@ BY_KEYS = [
     "region",
     "usage-kind",
     "principal",
+    "user",
     "day",
     "tag:team",
     "tag:project",
@@ -64,9 +65,18 @@ def test_report_matches_independent_totals_to_the_micro_dollar(cur_dir, oracle_r
     assert got == expected
     # And the groups add up to the same usage total whatever the key
     assert sum(got.values()) == sum(expected.values()) > 0
-    # And rows are sorted by cost, descending
-    costs = [Decimal(str(r["cost_usd"])) for r in rows]
-    assert costs == sorted(costs, reverse=True)
+    # And every group's tokens of every kind equal the independent count, to the token
+    for kind in ("input", "output", "cache-read", "cache-write"):
+        token_column = kind.replace("-", "_") + "_tokens"
+        got_tokens = {str(r[column]): int(r[token_column]) for r in rows if int(r[token_column])}
+        want_tokens = {k: v for k, v in cur_oracle.tokens_by(oracle_rows, PERIOD, by, kind).items() if v}
+        assert got_tokens == want_tokens, kind
+    # And rows are sorted by cost, descending (by date for `day`)
+    if by == "day":
+        assert [r["day"] for r in rows] == sorted(str(r["day"]) for r in rows)
+    else:
+        costs = [Decimal(str(r["cost_usd"])) for r in rows]
+        assert costs == sorted(costs, reverse=True)
 
 
 @pytest.mark.parametrize(

@@ -129,9 +129,48 @@ def test_alert_quotes_top_items_with_dollars(small_engine: DuckDBEngine) -> None
     assert alert.title == "$12.18 of Bedrock spend in 2026-10 is untagged or breaks the tag policy"
     assert alert.figures["untagged_usd"] == "9.68"
     assert alert.figures["untagged_pct"] == "42.2"
-    # top 1 of each of the four rankings
-    assert len(alert.details) == 4
-    assert alert.details[0] == f"untagged by resource: {B}: $6.35 (missing environment; missing project)"
+    # top 1 of each of the five rankings, the fixable one first
+    assert len(alert.details) == 5
+    assert alert.details[0] == (
+        f"untagged, to tag: {B}: $6.35 (missing environment; missing project; tag this application inference profile)"
+    )
+    assert alert.details[1] == f"untagged by resource: {B}: $6.35 (missing environment; missing project)"
+
+
+def test_untaggable_spend_is_ranked_by_the_principal_behind_it(tmp_path: Path) -> None:
+    # Given untagged spend on a foundation-model ARN (cannot carry tags) from two sessions of one
+    # role and one IAM user, plus untagged spend on an application inference profile
+    model_arn = "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-sonnet-4-6"
+    role_session = "arn:aws:sts::111111111111:assumed-role/chat-api-role/{}"
+    write_cur(
+        tmp_path,
+        [
+            cur_row(UT, 4.0, 40.0, resource=model_arn, principal=role_session.format("i-0abc")),
+            cur_row(UT, 3.0, 30.0, resource=model_arn, principal=role_session.format("i-0def")),
+            cur_row(UT, 2.0, 20.0, resource=model_arn, principal="arn:aws:iam::111111111111:user/etl"),
+            cur_row(UT, 5.0, 50.0, resource=A),
+            cur_row(UT, 1.0, 10.0),
+        ],
+    )
+    engine = DuckDBEngine.open(tmp_path, TAG_KEYS)
+    report = rank_untagged_spend(engine, PERIOD, POLICY)
+    # Then the fixable ranking names the role (both sessions summed), the user and the profile
+    ranked = [(i.name, i.cost_usd) for i in report.untagged_fixable]
+    assert ranked == [
+        ("arn:aws:iam::111111111111:role/chat-api-role", Decimal("7")),
+        (A, Decimal("5")),
+        ("arn:aws:iam::111111111111:user/etl", Decimal("2")),
+        ("(unknown principal)", Decimal("1")),
+    ]
+    # And says how: principal tags or a tagged application inference profile
+    assert any(
+        "iamPrincipal/<key>" in r and "application inference profile" in r for r in report.untagged_fixable[0].reasons
+    )
+    assert "tag this application inference profile" in report.untagged_fixable[1].reasons
+    assert any("IAM principal data" in r for r in report.untagged_fixable[3].reasons)
+    # And no foundation-model ARN is offered as something to tag
+    assert all(":foundation-model/" not in i.name for i in report.untagged_fixable)
+    assert sum(i.cost_usd for i in report.untagged_fixable) == report.untagged_cost_usd
 
 
 def test_no_alert_when_everything_is_tagged_and_compliant(tmp_path: Path) -> None:
@@ -152,6 +191,7 @@ def test_csv_lists_every_item_to_the_cent(small_engine: DuckDBEngine) -> None:
         "3.33",
     ]
     assert {(r["category"], r["dimension"]) for r in rows} == {
+        ("untagged", "fixable"),
         ("untagged", "resource"),
         ("untagged", "principal"),
         ("non_compliant", "resource"),

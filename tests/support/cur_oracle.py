@@ -18,6 +18,7 @@ from typing import Any
 
 import pyarrow.dataset as ds
 
+from bedrock_cost.domain.identity import identify
 from bedrock_cost.domain.usage_types import REGION_CODES
 
 USAGE_TYPES = {"Usage", "DiscountedUsage", "SavingsPlanCoveredUsage"}
@@ -77,13 +78,28 @@ class OracleRow:
     tokens: int
 
 
-def _kind(usage_type: str, code: str | None) -> str:
+def _kind(usage_type: str, code: str | None, inference_type: str | None) -> str:
     flat = usage_type.lower().replace("-", "").replace("_", "")
-    if code == "AmazonBedrockAgentCore" or any(
-        w in flat
-        for w in ("provisionedthroughput", "modelunits", "reserved", "customization", "custommodelimport", "image")
-    ):
+    said = (inference_type or "").lower().replace(" ", "").replace("-", "").replace("_", "")
+    if (
+        code == "AmazonBedrockAgentCore"
+        or "perminute" in said
+        or any(
+            w in flat
+            for w in ("provisionedthroughput", "modelunits", "reserved", "customization", "custommodelimport", "image",
+                      "tpm")
+        )
+    ):  # fmt: skip
         return "other"
+    if said:
+        if "cache" in said and "read" in said:
+            return "cache-read"
+        if "cache" in said and "write" in said:
+            return "cache-write"
+        if "inputtoken" in said:
+            return "input"
+        if "outputtoken" in said:
+            return "output"
     for word, kind in (
         ("cacheread", "cache-read"),
         ("cachewrite", "cache-write"),
@@ -105,24 +121,33 @@ def _billing_name(usage_type: str) -> str | None:
 
 
 def _factor(unit: str | None, description: str | None, marketplace: bool) -> int:
-    text = _clean(unit)
-    if text is None and marketplace and description and description.count("|") >= 2:
-        text = _clean(description.split("|")[2])
-    if text is None:
-        return 1 if marketplace else 1000
-    text = text.lower()
-    if "1m" in text or "million" in text:
+    """Tokens per unit: pricing_unit with a multiplier, else the description's words, else
+    the shape (Marketplace token rows in millions, first-party in thousands)."""
+    text = (_clean(unit) or "").lower()
+    for words, factor in ((("1m", "million"), 1_000_000), (("1k", "thousand"), 1000), (("token",), 1)):
+        if any(w in text for w in words):
+            return factor
+    said = description or ""
+    if marketplace:
+        said = said.split("|")[2] if said.count("|") >= 2 else ""
+    said = said.strip().lower()
+    if "million" in said or "1m " in said or said == "1m":
         return 1_000_000
-    if "1k" in text or "thousand" in text:
+    if "thousand" in said or "1k " in said or said == "1k":
         return 1000
-    return 1
+    if marketplace and "token" in said:
+        return 1
+    return 1_000_000 if marketplace else 1000
 
 
 def _tag(resource_tags: dict[str, str], tags: dict[str, str], key: str) -> str:
+    """Resource tags (four spellings) before the IAM principal tag: AWS's precedence."""
     for value in (
         resource_tags.get(f"user_{key}"),
         resource_tags.get(f"user:{key}"),
         tags.get(f"resourceTags/user:{key}"),
+        tags.get(f"resourceTags/{key}"),
+        tags.get(f"iamPrincipal/{key}"),
     ):
         if _clean(value):
             return str(value).strip()
@@ -140,14 +165,15 @@ def read_rows(path: Path, tag_keys: list[str]) -> list[OracleRow]:
             bedrock = (
                 r.get("product_product_family") == "Amazon Bedrock"
                 or code in BEDROCK_CODES
-                or (r.get("bill_billing_entity") == "AWS Marketplace" and "bedrock" in (name or "").lower())
+                or (r.get("bill_billing_entity") == "AWS Marketplace" and (name or "").lower().endswith(SUFFIX.strip()))
             )
             if not bedrock:
                 continue
             usage_type = r.get("line_item_usage_type") or ""
-            marketplace = "MP:" in usage_type
-            stripped = name[: -len(SUFFIX)] if name and name.lower().endswith(SUFFIX) else name
-            billing = _billing_name(usage_type)
+            marketplace = "MP:" in usage_type or r.get("bill_billing_entity") == "AWS Marketplace"
+            edition = bool(name and name.lower().endswith(SUFFIX))
+            stripped = name[: -len(SUFFIX)].strip() if name and edition else name
+            billing = None if marketplace else _billing_name(usage_type)
             found = next(
                 (
                     ALIASES[c.lower()]
@@ -157,12 +183,15 @@ def read_rows(path: Path, tag_keys: list[str]) -> list[OracleRow]:
                 None,
             )
             agentcore = code == "AmazonBedrockAgentCore"
+            map_model = _clean(product.get("model"))
+            if map_model and map_model.lower().startswith("amazon bedrock"):
+                map_model = None  # the service's name, not a model
             model = (
                 (found[0] if found else None)
-                or _clean(product.get("model"))
+                or map_model
                 or ("AgentCore (no model)" if agentcore else None)
-                or stripped
                 or billing
+                or (stripped if edition else None)
                 or "unknown"
             )
             provider = (
@@ -178,7 +207,7 @@ def read_rows(path: Path, tag_keys: list[str]) -> list[OracleRow]:
                 or (REGION_CODES.get(prefix.upper(), prefix.lower()) if prefix else None)
                 or "unknown"
             )
-            kind = _kind(usage_type, code)
+            kind = _kind(usage_type, code, product.get("inference_type"))
             amount = r.get("line_item_usage_amount") or 0.0
             factor = _factor(r.get("pricing_unit"), r.get("line_item_line_item_description"), marketplace)
             tokens = 0 if kind == "other" else int(math.copysign(math.floor(abs(amount * factor) + 0.5), amount))
@@ -194,6 +223,8 @@ def read_rows(path: Path, tag_keys: list[str]) -> list[OracleRow]:
                 "region": region,
                 "usage-kind": kind,
                 "principal": _clean(r.get("line_item_iam_principal")) or "(unknown)",
+                # The person or workload: the one documented rule (domain/identity.py) is the spec.
+                "user": identify(r.get("line_item_iam_principal")).user,
                 "day": start.date().isoformat() if start else None,
                 **{f"tag:{k}": _tag(resource_tags, tags, k) for k in tag_keys},
             }

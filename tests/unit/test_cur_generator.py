@@ -24,6 +24,7 @@ import pytest
 
 from bedrock_cost.billing.cur_schema import CUR_COLUMNS, PARTITION_COLUMN
 from bedrock_cost.domain.model_catalog import load_model_catalog
+from bedrock_cost.domain.usage_types import classify_usage_type, tokens_per_unit
 from bedrock_cost.errors import UserError
 from bedrock_cost.sample_data.cur_generator import generate_cur
 
@@ -64,32 +65,32 @@ def is_bedrock(row: dict[str, Any]) -> bool:
     """The reference's robust filter: family, product code, or a Bedrock Edition Marketplace product."""
     if row["product_product_family"] == "Amazon Bedrock" or row["line_item_product_code"] in BEDROCK_CODES:
         return True
-    return row["bill_billing_entity"] == "AWS Marketplace" and "bedrock" in (product_name(row) or "").lower()
+    name = (product_name(row) or "").strip().lower()
+    return row["bill_billing_entity"] == "AWS Marketplace" and name.endswith("(amazon bedrock edition)")
 
 
 def is_bedrock_usage(row: dict[str, Any]) -> bool:
     return is_bedrock(row) and row["line_item_line_item_type"] in USAGE_TYPES
 
 
-def unit_of(row: dict[str, Any]) -> str:
-    """pricing_unit, else the unit in the Marketplace description's 3rd field, else 1K tokens."""
-    if row["pricing_unit"] is not None:
-        return str(row["pricing_unit"])
-    if row["bill_billing_entity"] == "AWS Marketplace":
-        return str(row["line_item_line_item_description"].split("|")[2])
-    return "1K tokens"
-
-
 def tokens_of(row: dict[str, Any]) -> Decimal:
-    return Decimal(repr(row["line_item_usage_amount"])) * TOKEN_UNITS[unit_of(row)]
+    marketplace = row["bill_billing_entity"] == "AWS Marketplace"
+    unit = tokens_per_unit(row["pricing_unit"], row["line_item_line_item_description"], marketplace=marketplace)
+    return Decimal(repr(row["line_item_usage_amount"])) * unit
 
 
 def team_of(row: dict[str, Any]) -> str:
     resource_tags = row["resource_tags"] or {}
     tags = row["tags"] or {}
-    for value in (resource_tags.get("user_team"), resource_tags.get("user:team"), tags.get("resourceTags/user:team")):
-        if value is not None:
-            return value.strip() or "(untagged)"
+    for value in (
+        resource_tags.get("user_team"),
+        resource_tags.get("user:team"),
+        tags.get("resourceTags/user:team"),
+        tags.get("resourceTags/team"),
+        tags.get("iamPrincipal/team"),
+    ):
+        if value is not None and value.strip():
+            return value.strip()
     return "(untagged)"
 
 
@@ -274,21 +275,38 @@ def test_claude_bills_through_marketplace_with_a_stable_opaque_product_code(
     assert sonnet_codes == codes[SONNET_46]
 
 
-def test_marketplace_units_come_in_three_forms(bedrock_usage: list[dict[str, Any]]) -> None:
-    # Given Marketplace token rows
-    marketplace = [r for r in bedrock_usage if r["bill_billing_entity"] == "AWS Marketplace"]
-    # Then the unit is 'Units', '1M tokens' or NULL, and NULL rows carry it in the description's 3rd field
-    assert {r["pricing_unit"] for r in marketplace} == {"Units", "1M tokens", None}
+def test_marketplace_units_come_in_every_real_form(bedrock_usage: list[dict[str, Any]]) -> None:
+    # Given Marketplace token rows (images are counted, not tokens)
+    marketplace = [
+        r
+        for r in bedrock_usage
+        if r["bill_billing_entity"] == "AWS Marketplace"
+        and "image" not in r["line_item_usage_type"].lower()
+        and r["line_item_line_item_type"] == "Usage"
+    ]
+    # Then the unit is 'Units' (millions, as the description says), '1M tokens', '1K tokens' or NULL
+    assert {r["pricing_unit"] for r in marketplace} == {"Units", "1M tokens", "1K tokens", None}
     for row in marketplace:
         fields = row["line_item_line_item_description"].split("|")
-        assert fields[0] == "AWS Marketplace"
-        assert fields[2] in {"Units", "1M tokens"}
-        if row["pricing_unit"] is not None:
-            assert fields[2] == row["pricing_unit"]
-    assert {r["line_item_line_item_description"].split("|")[2] for r in marketplace if r["pricing_unit"] is None} == {
-        "Units",
-        "1M tokens",
-    }
+        assert fields[0] == "AWS Marketplace software usage"
+        if row["pricing_unit"] in (None, "Units"):
+            assert fields[2].startswith("Million ") or fields[2] == "1M tokens", fields
+        # And the one unit rule turns every row into a whole number of tokens
+        factor = tokens_per_unit(row["pricing_unit"], row["line_item_line_item_description"], marketplace=True)
+        tokens = row["line_item_usage_amount"] * factor
+        assert abs(tokens - round(tokens)) < 1e-3, row
+        assert round(tokens) >= 1, row
+    assert any(
+        r["pricing_unit"] == "Units" and "Million Input Tokens" in r["line_item_line_item_description"]
+        for r in marketplace
+    )
+
+
+def test_snake_case_and_camel_case_marketplace_types_share_the_export(bedrock_usage: list[dict[str, Any]]) -> None:
+    types = {r["line_item_usage_type"] for r in bedrock_usage if "MP:" in (r["line_item_usage_type"] or "")}
+    assert any("_input_tokens_standard-Units" in t for t in types)
+    assert any("_cache_write_tokens_1h_global_standard-Units" in t for t in types)
+    assert any("_InputTokenCount-Units" in t for t in types)
 
 
 def test_first_party_token_rows_are_in_thousands_or_unitless(bedrock_usage: list[dict[str, Any]]) -> None:
@@ -308,7 +326,7 @@ def test_first_party_token_rows_are_in_thousands_or_unitless(bedrock_usage: list
 
 def test_usage_amounts_are_whole_tokens_once_normalised(bedrock_usage: list[dict[str, Any]]) -> None:
     # Given every token row, whatever its unit
-    token_rows = [r for r in bedrock_usage if unit_of(r) in TOKEN_UNITS and "image" not in r["line_item_usage_type"]]
+    token_rows = [r for r in bedrock_usage if classify_usage_type(r["line_item_usage_type"]).kind != "other"]
     assert len(token_rows) > 1000
     # Then amount x unit is a positive whole number of tokens
     for row in token_rows:
@@ -319,14 +337,14 @@ def test_usage_amounts_are_whole_tokens_once_normalised(bedrock_usage: list[dict
 
 # USD per 1M tokens, from the reference price table and multipliers, keyed by (usage type, product name).
 LIST_PRICES = {
-    ("USE1-MP:USE1_InputTokenCount-Units", SONNET_46): "3.30",  # regional = 1.1 x global
-    ("USW2-MP:USW2_OutputTokenCount-Units", SONNET_46): "16.50",
-    ("USW2-MP:USW2_InputTokenCount_Global-Units", SONNET_46): "3.00",
-    ("USE1-MP:USE1_CacheReadInputTokenCount-Units", SONNET_46): "0.33",
-    ("USE1-MP:USE1_CacheWriteInputTokenCount-Units", SONNET_46): "4.125",
-    ("USE1-MP:USE1_CacheWrite1hInputTokenCount_Global-Units", SONNET_46): "6.00",
-    ("USE1-MP:USE1_InputTokenCount_Batch-Units", SONNET_46): "1.65",
-    ("USE1-MP:USE1_InputTokenCount-Units", "Claude Opus 4.6 (Amazon Bedrock Edition)"): "5.50",
+    ("USE1-MP:USE1_input_tokens_standard-Units", SONNET_46): "3.30",  # regional = 1.1 x global
+    ("USW2-MP:USW2_output_tokens_standard-Units", SONNET_46): "16.50",
+    ("USW2-MP:USW2_input_tokens_global_standard-Units", SONNET_46): "3.00",
+    ("USE1-MP:USE1_cache_read_tokens_standard-Units", SONNET_46): "0.33",
+    ("USE1-MP:USE1_cache_write_tokens_standard-Units", SONNET_46): "4.125",
+    ("USE1-MP:USE1_cache_write_tokens_1h_global_standard-Units", SONNET_46): "6.00",
+    ("USE1-MP:USE1_input_tokens_batch-Units", SONNET_46): "1.65",
+    ("USE1-MP:USE1_input_tokens_standard-Units", "Claude Opus 4.6 (Amazon Bedrock Edition)"): "5.50",
     ("USE1-MP:USE1_InputTokenCount-Units", "Claude Opus 4.1 (Amazon Bedrock Edition)"): "15.00",
     ("USE1-MP:USE1_OutputTokenCount-Units", "Claude 3 Haiku (Amazon Bedrock Edition)"): "1.25",
     ("USE1-MP:USE1_InputTokenCount_LatencyOptimized-Units", "Claude 3.5 Haiku (Amazon Bedrock Edition)"): "1.00",
@@ -503,8 +521,9 @@ def test_team_totals_agree_between_plain_python_and_duckdb(export_root: Path, ro
     con = duckdb.connect()
     result = con.execute(
         """
-        SELECT coalesce(nullif(trim(coalesce(resource_tags['user_team'], resource_tags['user:team'],
-                                             tags['resourceTags/user:team'])), ''), '(untagged)') AS team,
+        SELECT coalesce(nullif(trim(resource_tags['user_team']), ''), nullif(trim(resource_tags['user:team']), ''),
+                        nullif(trim(tags['resourceTags/user:team']), ''), nullif(trim(tags['resourceTags/team']), ''),
+                        nullif(trim(tags['iamPrincipal/team']), ''), '(untagged)') AS team,
                sum(CAST(line_item_unblended_cost AS DECIMAL(38, 10))) AS cost
         FROM read_parquet(?, hive_partitioning = true)
         WHERE billing_period = ?
@@ -513,7 +532,8 @@ def test_team_totals_agree_between_plain_python_and_duckdb(export_root: Path, ro
                OR line_item_product_code IN ('AmazonBedrock', 'AmazonBedrockService',
                                              'AmazonBedrockFoundationModels', 'AmazonBedrockAgentCore')
                OR (bill_billing_entity = 'AWS Marketplace'
-                   AND lower(coalesce(product_product_name, product['product_name'], '')) LIKE '%bedrock%'))
+                   AND lower(trim(coalesce(product['product_name'], product_product_name, '')))
+                       LIKE '%(amazon bedrock edition)'))
         GROUP BY 1
         """,
         [str(export_root / "data" / "*" / "*.parquet"), PERIOD],

@@ -22,6 +22,7 @@ pytestmark = pytest.mark.unit
 FRAGMENTS = {
     **view_fragments("bedrock_cost", "cur2", ["team", "project", "cost-center"]),
     "group_expr": "model",
+    "source_view": "bedrock_line_items",
     "tag_column": '"tag_team"',
 }
 

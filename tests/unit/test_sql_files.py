@@ -16,6 +16,7 @@ FRAGMENTS = {
     **view_fragments("bedrock_cost", "cur2", ["team", "project", "cost-center"]),
     "group_expr": "model",
     "tag_column": '"tag_team"',
+    "source_view": "bedrock_line_items_base",
 }
 
 
@@ -104,7 +105,8 @@ def test_a_fragment_around_a_value_hole_keeps_the_value_a_parameter():
     assert "tag_value(:key_" not in rendered.sql
     assert rendered.sql.count("CONCAT('user_', ?)") == 8
     assert "OR '1'='1" not in rendered.sql
-    assert rendered.sql.count("?") == len(rendered.parameters) == 1 + 8 * 3
+    # five parameters per tag slot: four resource-tag spellings and the principal tag
+    assert rendered.sql.count("?") == len(rendered.parameters) == 1 + 8 * 5
     assert rendered.parameters[:3] == ("ka' OR '1'='1",) * 3
     assert rendered.parameters[-1] == "2026-10"
 

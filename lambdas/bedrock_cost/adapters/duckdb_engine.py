@@ -30,6 +30,20 @@ _DUCK_TYPES = {
     "map<string,string>": "MAP(VARCHAR, VARCHAR)",
 }
 _PERIOD_DIR = re.compile(r"^billing_period=(\d{4}-\d{2})$", re.IGNORECASE)
+_YEAR_DIR = re.compile(r"^year=(\d{4})$", re.IGNORECASE)
+_MONTH_DIR = re.compile(r"^month=(\d{1,2})$", re.IGNORECASE)
+_COMMENT = re.compile(r"--[^\n]*")
+_LEGACY_TAG = re.compile(r"^resource_tags_user_(.+)$", re.IGNORECASE)
+_LEGACY_PRODUCT_KEYS = (
+    # CUR 1 flat product column -> CUR 2.0 product map key
+    ("product_product_name", "product_name"),
+    ("product_region", "region"),
+    ("product_servicename", "servicename"),
+    ("product_model", "model"),
+    ("product_provider", "provider"),
+    ("product_inference_type", "inference_type"),
+    ("product_feature", "feature"),
+)
 LOCAL_DATABASE = "bedrock_cost"
 LOCAL_TABLE = "cur2"
 DECIMAL_38_10_LIMIT = 1e28
@@ -47,9 +61,34 @@ def athena_to_duckdb(sql: str) -> str:
     return str(sqlglot.transpile(sql, read="athena", write="duckdb")[0])
 
 
+def _view_of(query_name: str) -> str:
+    """``views/10_bedrock_line_items`` -> ``bedrock_line_items``."""
+    stem = query_name.rsplit("/", 1)[-1]
+    return stem.split("_", 1)[1] if stem[:2].isdigit() else stem
+
+
+def _period_of(path: Path) -> tuple[str, Path] | None:
+    """The billing period a file's folders name, with the folder that names it.
+
+    CUR 2.0: ``BILLING_PERIOD=YYYY-MM``; legacy CUR: ``year=YYYY/month=M``.
+    """
+    parts = path.parts
+    for i, part in enumerate(parts):
+        if m := _PERIOD_DIR.match(part):
+            return m.group(1), Path(*parts[: i + 1])
+        if (y := _YEAR_DIR.match(part)) and i + 1 < len(parts) and (mo := _MONTH_DIR.match(parts[i + 1])):
+            month = int(mo.group(1))
+            if 1 <= month <= 12:
+                return f"{y.group(1)}-{month:02d}", Path(*parts[: i + 2])
+    return None
+
+
 def find_parquet_files(path: Path) -> list[Path]:
     """The Parquet files of an export folder (hive ``BILLING_PERIOD=`` folders, maybe under
-    ``data/``), or the single file given. Raises ``UserError`` naming the path."""
+    ``data/``; legacy ``year=/month=``), or the single file given. Raises ``UserError``
+    naming the path, and naming both folders when one period sits in two of them (say
+    ``data/BILLING_PERIOD=2026-10`` and ``BILLING_PERIOD=2026-10`` after a copy): reading
+    both would count every dollar twice."""
     if not path.exists():
         raise UserError(f"--cur: {path} does not exist (expected a CUR 2.0 export folder or a Parquet file)")
     if path.is_file():
@@ -57,6 +96,17 @@ def find_parquet_files(path: Path) -> list[Path]:
     files = sorted(p for p in path.rglob("*.parquet") if p.is_file() and "metadata" not in p.parts)
     if not files:
         raise UserError(f"--cur: no Parquet files under {path} (expected BILLING_PERIOD=YYYY-MM/*.parquet)")
+    folders: dict[str, set[Path]] = {}
+    for file in files:
+        found = _period_of(file)
+        if found is not None:
+            folders.setdefault(found[0], set()).add(found[1])
+    for period, places in sorted(folders.items()):
+        if len(places) > 1:
+            a, b, *_ = sorted(places)
+            raise UserError(
+                f"--cur: billing period {period} is in two folders, {a} and {b}: keep one, or every figure counts twice"
+            )
     return files
 
 
@@ -70,6 +120,9 @@ class DuckDBEngine:
         self._files = files
         self.database = database
         self._lock = threading.Lock()
+        self.legacy = False
+        """True when the files are a legacy CUR (CUR 1) export, read through a normalising view."""
+        self._pending: dict[str, RenderedQuery] = {}
 
     @classmethod
     def open(
@@ -90,12 +143,25 @@ class DuckDBEngine:
             con.execute(f"SET threads = {int(threads)}")
         engine = cls(con, files, LOCAL_DATABASE)
         engine._create_cur_relation(cur_path)
-        for statement in render_views(LOCAL_DATABASE, LOCAL_TABLE, tag_keys):
+        engine._pending = {_view_of(s.name): s for s in render_views(LOCAL_DATABASE, LOCAL_TABLE, tag_keys)}
+        return engine
+
+    def _ensure_views(self, sql: str) -> None:
+        """Create the views ``sql`` names (and theirs, first) on first use.
+
+        Every view is rendered up front, so a broken one fails at open; creating them only
+        when a query names one saves a short command most of the transpiling.
+        """
+        code = _COMMENT.sub("", sql)
+        for name in [n for n in self._pending if re.search(rf"\b{n}\b", code)]:
+            statement = self._pending.pop(name, None)
+            if statement is None:
+                continue
+            self._ensure_views(statement.sql)
             try:
-                con.execute(athena_to_duckdb(statement.sql))
+                self._con.execute(athena_to_duckdb(statement.sql))
             except duckdb.Error as exc:
                 raise QueryError(f"creating {statement.name} on DuckDB: {exc}") from exc
-        return engine
 
     def _scan_sql(self, hive: bool) -> str:
         file_list = ", ".join("'" + str(f).replace("'", "''") + "'" for f in self._files)
@@ -105,7 +171,7 @@ class DuckDBEngine:
         return f"read_parquet([{file_list}], {options})"
 
     def _create_cur_relation(self, cur_path: Path) -> None:
-        hive = any(_PERIOD_DIR.match(part) for f in self._files for part in f.parts)
+        hive = any(_period_of(f) is not None for f in self._files)
         scan = self._scan_sql(hive)
         try:
             described = self._con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()
@@ -115,15 +181,22 @@ class DuckDBEngine:
         missing = sorted(REQUIRED_COLUMNS - set(present))
         if missing:
             raise UserError(f"--cur: {cur_path} is not a CUR 2.0 export: missing column(s) {', '.join(missing)}")
+        self.legacy = "product" not in present and "resource_tags" not in present
+        legacy = self._legacy_projections(present) if self.legacy else {}
         projections = []
         for column, glue_type in CUR_COLUMNS:
             duck_type = _DUCK_TYPES[glue_type]
-            if column in present:
+            if column in legacy:
+                projections.append(f"{legacy[column]} AS {column}")
+            elif column in present:
                 projections.append(f"CAST({_quote_column(present[column])} AS {duck_type}) AS {column}")
             else:
                 projections.append(f"CAST(NULL AS {duck_type}) AS {column}")
         if PARTITION_COLUMN in present:
             period = f"CAST({_quote_column(present[PARTITION_COLUMN])} AS VARCHAR)"
+        elif "year" in present and "month" in present:
+            year, month = _quote_column(present["year"]), _quote_column(present["month"])
+            period = f"CAST({year} AS VARCHAR) || '-' || lpad(CAST({month} AS VARCHAR), 2, '0')"
         else:
             period = "strftime(CAST(bill_billing_period_start_date AS TIMESTAMP), '%Y-%m')"
         projections.append(f"{period} AS {PARTITION_COLUMN}")
@@ -173,9 +246,33 @@ class DuckDBEngine:
                 return str(path)
         return None
 
+    @staticmethod
+    def _legacy_projections(present: dict[str, str]) -> dict[str, str]:
+        """Legacy CUR (CUR 1) to CUR 2.0 names: flat ``resource_tags_user_<key>`` columns
+        become the ``resource_tags`` map (``user_<key>``), flat ``product_*`` columns the
+        ``product`` map, ``product_region`` the region code. The views then run unchanged."""
+
+        def string(column: str) -> str:
+            return f"CAST({_quote_column(present[column])} AS VARCHAR)"
+
+        out: dict[str, str] = {}
+        tag_columns = sorted(c for c in present if _LEGACY_TAG.match(c))
+        if tag_columns:
+            keys = ", ".join("'user_" + _LEGACY_TAG.match(c).group(1).replace("'", "''") + "'" for c in tag_columns)  # type: ignore[union-attr]
+            values = ", ".join(string(c) for c in tag_columns)
+            out["resource_tags"] = f"MAP([{keys}], [{values}])"
+        product = [(column, key) for column, key in _LEGACY_PRODUCT_KEYS if column in present]
+        if product:
+            keys = ", ".join(f"'{key}'" for _, key in product)
+            values = ", ".join(string(column) for column, _ in product)
+            out["product"] = f"MAP([{keys}], [{values}])"
+        if "product_region_code" not in present and "product_region" in present:
+            out["product_region_code"] = string("product_region")
+        return out
+
     def periods(self) -> list[str]:
         """Billing periods present, newest last (from folder names when partitioned)."""
-        from_dirs = {m.group(1) for f in self._files for part in f.parts if (m := _PERIOD_DIR.match(part))}
+        from_dirs = {found[0] for f in self._files if (found := _period_of(f)) is not None}
         if from_dirs:
             return sorted(from_dirs)
         rows = self._con.execute(
@@ -187,6 +284,7 @@ class DuckDBEngine:
     def query(self, query: RenderedQuery) -> list[dict[str, Any]]:
         sql = athena_to_duckdb(query.sql)
         with self._lock:
+            self._ensure_views(query.sql)
             try:
                 cursor = self._con.execute(sql, list(query.parameters))
                 columns = [d[0] for d in cursor.description or []]
@@ -197,6 +295,7 @@ class DuckDBEngine:
     def execute_sql(self, sql: str, parameters: Sequence[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Run an Athena-dialect statement as given (used by the local Athena emulator)."""
         with self._lock:
+            self._ensure_views(sql)
             try:
                 cursor = self._con.execute(athena_to_duckdb(sql), list(parameters))
                 columns = [d[0] for d in cursor.description or []]

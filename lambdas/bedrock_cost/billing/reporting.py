@@ -24,8 +24,12 @@ GROUP_EXPRESSIONS: dict[str, str] = {
     "region": "region",
     "usage-kind": "usage_kind",
     "principal": "COALESCE(principal, '(unknown)')",
+    "user": "COALESCE(principal, '(unknown)')",
     "day": "CAST(usage_date AS VARCHAR)",
 }
+MODEL_KEYS = frozenset({"model", "provider"})
+"""Keys that need the model name: they read ``bedrock_line_items`` (alias joins); every other
+key reads ``bedrock_line_items_base``, one scan with no join."""
 UNTAGGED = "(untagged)"
 TOKEN_COLUMNS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
 _PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -106,14 +110,41 @@ def report_fragments(engine: QueryEngine) -> dict[str, str]:
     return {"database": quote_identifier(engine.database), "usage_sums": USAGE_SUMS}
 
 
+def _fold_by_user(rows: list[CostRow]) -> list[CostRow]:
+    """Roll per-principal rows up to the person or workload behind each (``identify``).
+
+    Applied in Python on the per-principal aggregate (a few hundred principals at most, never
+    per line item), so CUR reports and the per-request ledger name people with one rule.
+    The user name carries no account, so one person is one row across accounts.
+    """
+    from bedrock_cost.domain.identity import identify
+
+    totals: dict[str, list[Any]] = {}
+    for row in rows:
+        user = identify(None if row.group == "(unknown)" else row.group).user
+        acc = totals.setdefault(user, [Decimal(0), 0, 0, 0, 0])
+        acc[0] += row.cost_usd
+        for i, column in enumerate(TOKEN_COLUMNS, start=1):
+            acc[i] += getattr(row, column)
+    return [CostRow(user, acc[0], acc[1], acc[2], acc[3], acc[4]) for user, acc in totals.items()]
+
+
+def sort_rows(rows: list[CostRow], key: str) -> list[CostRow]:
+    """``day``: by date (a time series reads in order); every other key: by cost, largest first."""
+    if key == "day":
+        return sorted(rows, key=lambda r: r.group)
+    return sorted(rows, key=lambda r: (-r.cost_usd, r.group))
+
+
 def build_cost_report(engine: QueryEngine, period: str, by: str, *, with_adjustments: bool = True) -> CostReport:
-    """Usage cost of ``period`` grouped by ``by``, sorted by cost descending.
+    """Usage cost of ``period`` grouped by ``by``, sorted by cost descending (``day``: by date).
 
     Credits, refunds and tax need a second pass over the period; callers whose output
     does not show them (CSV, JSON) skip it with ``with_adjustments=False``.
     """
     group_by = parse_group_by(by)
-    fragments = {**report_fragments(engine), "group_expr": group_by.expression}
+    source = "bedrock_line_items" if group_by.key in MODEL_KEYS else "bedrock_line_items_base"
+    fragments = {**report_fragments(engine), "group_expr": group_by.expression, "source_view": source}
     rows = engine.query(render("reports/cost_by", fragments, {**group_by.values, "period": period}))
     cost_rows = [
         CostRow(
@@ -123,7 +154,9 @@ def build_cost_report(engine: QueryEngine, period: str, by: str, *, with_adjustm
         )
         for row in rows
     ]
-    cost_rows.sort(key=lambda r: (-r.cost_usd, r.group))
+    if group_by.key == "user":
+        cost_rows = _fold_by_user(cost_rows)
+    cost_rows = sort_rows(cost_rows, group_by.key)
     adjustments: dict[str, Decimal] = {}
     if with_adjustments:
         adjustments_rows = engine.query(render("reports/adjustments", report_fragments(engine), {"period": period}))

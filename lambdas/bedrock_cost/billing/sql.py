@@ -191,10 +191,13 @@ USAGE_SUMS = (
 def view_fragments(database: str, table: str, tag_keys: Sequence[str]) -> dict[str, Fragment]:
     """Every ``{{…}}`` a view or report may use, built from validated config."""
     columns = [tag_column(k) for k in tag_keys]
-    if len(set(columns)) != len(columns):
+    all_columns = [*columns, *(c + "_source" for c in columns)]
+    if len(set(all_columns)) != len(all_columns):
         raise ValueError(f"tag keys {list(tag_keys)} collide as columns {columns}")
     tag_value_exprs = [
-        f"{tag_value_sql(string_literal(k))} AS {quote_identifier(c)}" for k, c in zip(tag_keys, columns, strict=True)
+        f"{tag_value_sql(string_literal(k))} AS {quote_identifier(c)},\n  "
+        f"{tag_source_sql(string_literal(k))} AS {quote_identifier(c + '_source')}"
+        for k, c in zip(tag_keys, columns, strict=True)
     ]
     missing = [
         f"CASE WHEN {quote_identifier(c)} IS NULL THEN {string_literal(k)} END"
@@ -215,18 +218,41 @@ def view_fragments(database: str, table: str, tag_keys: Sequence[str]) -> dict[s
     }
 
 
+TAG_SOURCE_RESOURCE = "resource"
+TAG_SOURCE_PRINCIPAL = "principal"
+
+
+def _resource_tag_sql(key_sql: str) -> str:
+    return (
+        f"NULLIF(TRIM(element_at(resource_tags, CONCAT('user_', {key_sql}))), ''), "
+        f"NULLIF(TRIM(element_at(resource_tags, CONCAT('user:', {key_sql}))), ''), "
+        f"NULLIF(TRIM(element_at(tags, CONCAT('resourceTags/user:', {key_sql}))), ''), "
+        f"NULLIF(TRIM(element_at(tags, CONCAT('resourceTags/', {key_sql}))), '')"
+    )
+
+
+def _principal_tag_sql(key_sql: str) -> str:
+    return f"NULLIF(TRIM(element_at(tags, CONCAT('iamPrincipal/', {key_sql}))), '')"
+
+
 def tag_value_sql(key_sql: str) -> str:
     """SQL for a user tag's value given SQL for its key (a literal or a ``:param``).
 
-    CUR 2.0 stores user tag ``team`` as ``user_team`` in ``resource_tags`` (one source says
-    ``user:team``), and optionally as ``resourceTags/user:team`` in ``tags``: accept all
-    three. Empty and whitespace-only values count as missing.
+    Resource tags first, in every spelling seen in CUR 2.0: ``resource_tags['user_<key>']``
+    (the documented form), ``resource_tags['user:<key>']`` (one source), and the ``tags``
+    map's ``resourceTags/user:<key>`` and ``resourceTags/<key>`` (the table dictionary's
+    example). Then the IAM principal tag ``tags['iamPrincipal/<key>']``: AWS's tagging
+    guidance gives a resource tag precedence over a principal tag. Empty and
+    whitespace-only values count as missing.
     """
+    return f"COALESCE({_resource_tag_sql(key_sql)}, {_principal_tag_sql(key_sql)})"
+
+
+def tag_source_sql(key_sql: str) -> str:
+    """Which source gave :func:`tag_value_sql` its value: 'resource', 'principal' or NULL."""
     return (
-        "COALESCE("
-        f"NULLIF(TRIM(element_at(resource_tags, CONCAT('user_', {key_sql}))), ''), "
-        f"NULLIF(TRIM(element_at(resource_tags, CONCAT('user:', {key_sql}))), ''), "
-        f"NULLIF(TRIM(element_at(tags, CONCAT('resourceTags/user:', {key_sql}))), ''))"
+        f"CASE WHEN COALESCE({_resource_tag_sql(key_sql)}) IS NOT NULL THEN '{TAG_SOURCE_RESOURCE}' "
+        f"WHEN {_principal_tag_sql(key_sql)} IS NOT NULL THEN '{TAG_SOURCE_PRINCIPAL}' END"
     )
 
 

@@ -5,6 +5,12 @@ Two questions, both per resource and per principal:
 * **untagged**: usage spend lacking at least one configured report tag key. Read from
   the view ``bedrock_untagged_spend`` and summed here in Decimal, so totals equal the
   view's to the cent.
+* **fixable**: the same untagged spend, ranked by what someone can tag. An application
+  inference profile can carry tags, so its spend stays under the profile. A foundation-model
+  ARN, a system inference profile or a row without a resource cannot be tagged: that spend
+  is ranked under the IAM role or user behind the calls (sessions of one role add up),
+  which can carry IAM principal tags (``tags['iamPrincipal/<key>']`` in CUR), with the hint
+  to call through a tagged application inference profile instead.
 * **non-compliant**: usage spend whose resource tags break the tag policy (missing
   required key, value not allowed). The query returns each resource's values for the
   policy keys; ``domain.tag_policy.evaluate`` judges them, the same rules the
@@ -18,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import string
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -60,6 +67,7 @@ class UntaggedSpendReport:
     non_compliant_cost_usd: Decimal
     untagged_by_resource: list[SpendItem]
     untagged_by_principal: list[SpendItem]
+    untagged_fixable: list[SpendItem]
     non_compliant_by_resource: list[SpendItem]
     non_compliant_by_principal: list[SpendItem]
     top_n: int
@@ -72,6 +80,7 @@ class UntaggedSpendReport:
     def rankings(self) -> dict[tuple[str, str], list[SpendItem]]:
         """(category, dimension) -> full ranking."""
         return {
+            ("untagged", "fixable"): self.untagged_fixable,
             ("untagged", "resource"): self.untagged_by_resource,
             ("untagged", "principal"): self.untagged_by_principal,
             ("non_compliant", "resource"): self.non_compliant_by_resource,
@@ -103,6 +112,30 @@ class _Accumulator:
         return _rank(self.costs, self.reasons)
 
 
+_ASSUMED_ROLE = re.compile(r"^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/([^/]+)/")
+PROFILE_HINT = "tag this application inference profile"
+PRINCIPAL_HINT = (
+    "cannot tag a foundation model: tag this IAM principal (principal tags reach CUR as iamPrincipal/<key>) "
+    "or call through a tagged application inference profile"
+)
+NO_PRINCIPAL_HINT = (
+    "no resource to tag and no IAM principal in the export: turn on IAM principal data in the CUR 2.0 "
+    "export, or call through a tagged application inference profile"
+)
+
+
+def fixable_subject(resource_id: str, principal: str) -> tuple[str, str]:
+    """What someone can tag for one untagged row, and how: (subject, hint)."""
+    if ":application-inference-profile/" in resource_id:
+        return resource_id, PROFILE_HINT
+    if principal in ("", "(unknown)"):
+        return "(unknown principal)", NO_PRINCIPAL_HINT
+    match = _ASSUMED_ROLE.match(principal)
+    if match:
+        return f"arn:{match.group(1)}:iam::{match.group(2)}:role/{match.group(3)}", PRINCIPAL_HINT
+    return principal, PRINCIPAL_HINT
+
+
 def rank_untagged_spend(engine: QueryEngine, period: str, policy: TagPolicy, top_n: int = 10) -> UntaggedSpendReport:
     """Rank untagged and non-compliant usage spend of ``period`` by dollars."""
     keys = policy_keys(policy)
@@ -112,7 +145,7 @@ def rank_untagged_spend(engine: QueryEngine, period: str, policy: TagPolicy, top
         )
     fragments: dict[str, Fragment] = {"database": quote_identifier(engine.database), "tag_value": tag_value_sql}
 
-    untagged_resource, untagged_principal = _Accumulator(), _Accumulator()
+    untagged_resource, untagged_principal, fixable = _Accumulator(), _Accumulator(), _Accumulator()
     untagged_total = Decimal(0)
     for row in engine.query(render("reports/untagged_spend_rows", fragments, {"period": period, "top": ALL_ROWS})):
         cost = _decimal(row["cost_usd"])
@@ -120,6 +153,8 @@ def rank_untagged_spend(engine: QueryEngine, period: str, policy: TagPolicy, top
         untagged_total += cost
         untagged_resource.add(str(row["resource_id"]), cost, (f"missing {k}" for k in missing))
         untagged_principal.add(str(row["principal"]), cost, (f"missing {k}" for k in missing))
+        subject, hint = fixable_subject(str(row["resource_id"]), str(row["principal"]))
+        fixable.add(subject, cost, [hint, *(f"missing {k}" for k in missing)])
 
     values = {"period": period, **{p: (keys[i] if i < len(keys) else "") for i, p in enumerate(_KEY_PARAMS)}}
     bad_resource, bad_principal = _Accumulator(), _Accumulator()
@@ -144,6 +179,7 @@ def rank_untagged_spend(engine: QueryEngine, period: str, policy: TagPolicy, top
         non_compliant_cost_usd=bad_total,
         untagged_by_resource=untagged_resource.ranking(),
         untagged_by_principal=untagged_principal.ranking(),
+        untagged_fixable=fixable.ranking(),
         non_compliant_by_resource=bad_resource.ranking(),
         non_compliant_by_principal=bad_principal.ranking(),
         top_n=top_n,
@@ -161,9 +197,8 @@ def untagged_spend_alert(report: UntaggedSpendReport, as_of: date) -> Alert | No
     for (category, dimension), items in report.rankings().items():
         for item in items[: report.top_n]:
             why = f" ({'; '.join(item.reasons)})" if item.reasons else ""
-            details.append(
-                f"{category.replace('_', '-')} by {dimension}: {item.name}: {display_usd(item.cost_usd)}{why}"
-            )
+            label = "untagged, to tag" if dimension == "fixable" else f"{category.replace('_', '-')} by {dimension}"
+            details.append(f"{label}: {item.name}: {display_usd(item.cost_usd)}{why}")
     worst = max(report.untagged_cost_usd, report.non_compliant_cost_usd)
     return Alert(
         kind="untagged_spend",

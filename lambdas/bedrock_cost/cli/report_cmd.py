@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bedrock_cost.billing.report_format import to_csv, to_json, to_table
-from bedrock_cost.billing.reporting import build_cost_report, current_period, parse_group_by, parse_period
+from bedrock_cost.billing.reporting import UNTAGGED, build_cost_report, current_period, parse_group_by, parse_period
 from bedrock_cost.errors import UserError
 
 DEFAULT_TAG_KEYS = ("team", "project", "environment")
@@ -26,7 +26,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--by",
         default="model",
-        help="model (default), provider, account, region, usage-kind, principal, day, or tag:<key>",
+        help="model (default), provider, account, region, usage-kind, principal, user (the person or "
+        "workload behind a principal, across accounts), day (sorted by date), or tag:<key>",
     )
     parser.add_argument("--format", choices=["table", "csv", "json", "html"], default="table")
     parser.add_argument("--out", type=Path, help="write to this file instead of standard output")
@@ -70,6 +71,17 @@ def _resolve_period(args: argparse.Namespace, engine: Any) -> str:
     return current_period()
 
 
+def _warn_about_tag_key(engine: Any, period: str, report: Any) -> None:
+    """A ``tag:<key>`` report that found no value at all: name the key on stderr (exit stays 0)."""
+    if not report.group_by.key.startswith("tag:") or any(row.group != UNTAGGED for row in report.rows):
+        return
+    from bedrock_cost.billing.tag_keys import check_tag_key
+
+    warning = check_tag_key(engine, period, report.group_by.column)
+    if warning:
+        print(warning, file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     parse_group_by(args.by)  # fail on a bad --by before touching any data
     if args.period is not None:
@@ -98,7 +110,12 @@ def run(args: argparse.Namespace) -> int:
             text = render_html_report(engine, period, config)
         else:
             report = build_cost_report(engine, period, args.by, with_adjustments=args.format == "table")
+            _warn_about_tag_key(engine, period, report)
             text = {"table": to_table, "csv": to_csv, "json": to_json}[args.format](report)
+            if args.format == "table":
+                from bedrock_cost.billing.report_sections import render_sections, sections, unmapped_models
+
+                text += render_sections(sections(engine, period, args.by), unmapped_models(engine, period))
     finally:
         engine.close()
     if args.format == "table":

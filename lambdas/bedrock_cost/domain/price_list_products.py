@@ -55,7 +55,7 @@ def price_key_parts(usage_type: str) -> tuple[UsageKind, Scope, str] | None:
     if _NOT_LIST_PRICED.search(usage_type):
         return None
     info = classify_usage_type(usage_type)
-    if info.kind == "other" or info.tier == "provisioned":
+    if info.kind == "other" or info.tier == "provisioned" or info.long_context or info.cache_ttl == "1h":
         return None
     return info.kind, info.scope, info.tier
 

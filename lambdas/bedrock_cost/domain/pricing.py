@@ -18,6 +18,7 @@ loudly. A model with no price is reported as unpriced, never priced at 0.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Context, Decimal, Inexact, InvalidOperation, localcontext
@@ -356,12 +357,25 @@ MIN_CALIBRATION_TOKENS = 100_000
 """Below this many tokens in a period, an observed unit price is too noisy to trust."""
 
 
-def cur_layer(rows: Iterable[Mapping[str, Any]], current_period: str) -> PriceLayer:
+def cur_layer(
+    rows: Iterable[Mapping[str, Any]], current_period: str, reference: PriceLayer | None = None
+) -> PriceLayer:
     """Build the ``cur`` layer from ``bedrock_unit_prices`` rows of the current and previous period.
 
     For each key the most recent period with at least ``MIN_CALIBRATION_TOKENS`` tokens
     wins: the current (still restated) month once it has volume, else the last closed one.
+    A CUR price more than 10x away from ``reference``'s (default: the bundled catalog) is
+    refused and logged (``domain/calibration_guard.py``).
     """
+    from bedrock_cost.domain.calibration_guard import guard_unit_prices
+
+    catalog = reference if reference is not None else load_bundled_layer()
+    by_key: dict[tuple[str, str, str, str], Decimal] = {
+        (k.model, str(k.usage_kind), str(k.scope), k.tier): p.usd_per_million for k, p in catalog.prices.items()
+    }
+    rows, refused = guard_unit_prices(rows, by_key)
+    for item in refused:
+        logging.getLogger(__name__).warning(item.message())
     best: dict[PriceKey, tuple[str, UnitPrice]] = {}
     for row in rows:
         kind, scope = row.get("usage_kind"), row.get("scope")

@@ -16,7 +16,10 @@ from decimal import Decimal
 from typing import Any
 
 from bedrock_cost.billing.engine import QueryEngine, Row
+from bedrock_cost.billing.reporting import CostRow, build_cost_report
 from bedrock_cost.billing.sql import quote_identifier, render
+from bedrock_cost.domain.calibration_guard import RefusedPrice, guard_unit_prices
+from bedrock_cost.domain.pricing import load_bundled_layer
 
 UNTAGGED_SHOWN = 20
 """Untagged spenders the page ranks (the totals still cover every untagged group)."""
@@ -99,6 +102,9 @@ class UnknownModel:
     tokens: int
 
 
+BREAKDOWN_KEYS = ("model", "account", "user", "region")
+
+
 @dataclass(frozen=True)
 class Summary:
     line_items: int
@@ -126,6 +132,10 @@ class ReportData:
     unit_prices: list[UnitPrice] = field(default_factory=list)
     adjustments: list[tuple[str, Decimal]] = field(default_factory=list)
     unknown_models: list[UnknownModel] = field(default_factory=list)
+    breakdowns: dict[str, list[CostRow]] = field(default_factory=dict)
+    """Per model, account, user and region: cost and tokens, largest first."""
+    refused_prices: list[RefusedPrice] = field(default_factory=list)
+    """CUR unit prices more than 10x from the catalog's: shown, never calibrated from."""
 
 
 def previous_period(period: str) -> str:
@@ -153,6 +163,12 @@ def fetch_report_data(engine: QueryEngine, period: str) -> ReportData:
     """Run every statement the page needs for ``period`` (and the previous period's totals)."""
     prior = previous_period(period)
     untagged_rows = _run(engine, "untagged_spend_rows", period, top=str(UNTAGGED_SHOWN))
+    price_rows = _run(engine, "unit_prices", period)
+    catalog = {
+        (k.model, str(k.usage_kind), str(k.scope), k.tier): p.usd_per_million
+        for k, p in load_bundled_layer().prices.items()
+    }
+    _, refused = guard_unit_prices(price_rows, catalog)
     return ReportData(
         period=period,
         previous_period=prior,
@@ -195,8 +211,10 @@ def fetch_report_data(engine: QueryEngine, period: str) -> ReportData:
                 money(r["cost_usd"]),
                 money(r["usd_per_million"]),
             )
-            for r in _run(engine, "unit_prices", period)
+            for r in price_rows
         ],
+        refused_prices=refused,
+        breakdowns={key: build_cost_report(engine, period, key, with_adjustments=False).rows for key in BREAKDOWN_KEYS},
         adjustments=[(str(r["line_item_type"]), money(r["cost_usd"])) for r in _run(engine, "adjustments", period)],
         unknown_models=[
             UnknownModel(str(r["model"]), str(r["usage_type"]), money(r["cost_usd"]), count(r["tokens"]))

@@ -323,6 +323,54 @@ def _untagged(data: ReportData, config: Config | None) -> str:
     )
 
 
+_BREAKDOWN_TITLES = {"model": "By model", "account": "By account", "user": "By user", "region": "By region"}
+_BREAKDOWN_NOTES = {
+    "model": "Billed usage cost and tokens per model (cache writes include one-hour writes).",
+    "account": "Billed usage cost per linked (usage) account.",
+    "user": "The person or workload behind each IAM principal (SSO session e-mail, IAM user, role), "
+    "across accounts. '(unknown)': the export carries no IAM principal for those rows.",
+    "region": "Billed usage cost per AWS region.",
+}
+
+
+def _breakdowns(data: ReportData) -> str:
+    sections = []
+    for key, rows in data.breakdowns.items():
+        body = [
+            f"<tr><td>{escape(r.group)}</td>{_num_cell(display_usd(r.cost_usd), r.cost_usd)}"
+            + "".join(
+                _num_cell(_tokens(getattr(r, c)), getattr(r, c))
+                for c in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
+            )
+            + "</tr>"
+            for r in rows
+        ]
+        sections.append(
+            f'<section id="by-{key}"><h2>{_BREAKDOWN_TITLES.get(key, key)}</h2>'
+            f'<p class="note">{escape(_BREAKDOWN_NOTES.get(key, ""))}</p>'
+            + _table(
+                [
+                    (key.capitalize(), False),
+                    ("Cost", True),
+                    ("Input tokens", True),
+                    ("Output tokens", True),
+                    ("Cache read", True),
+                    ("Cache write", True),
+                ],
+                body,
+            )
+            + "</section>"
+        )
+    return "".join(sections)
+
+
+def _refused_prices(data: ReportData) -> str:
+    if not data.refused_prices:
+        return ""
+    items = "".join(f"<li>{escape(p.message())}</li>" for p in data.refused_prices)
+    return f'<p class="warning" id="refused-prices"><strong>Not used for calibration:</strong></p><ul>{items}</ul>'
+
+
 def _unit_prices(data: ReportData) -> str:
     if not data.unit_prices:
         return ""
@@ -336,6 +384,7 @@ def _unit_prices(data: ReportData) -> str:
         '<section id="unit-prices"><h2>Effective unit prices</h2>'
         '<p class="note">What was really paid per million tokens (billed cost / tokens), after private pricing. '
         "The estimator calibrates its catalog with these. Click a column to sort.</p>"
+        + _refused_prices(data)
         + _table(
             [
                 ("Provider", False),
@@ -379,6 +428,7 @@ def render_page(data: ReportData, config: Config | None, generated_at: datetime)
             _daily_chart(data, config),
             _tag_charts(data, config),
             _usage_kinds(data),
+            _breakdowns(data),
             _untagged(data, config),
             _unit_prices(data),
             _adjustments(data),

@@ -67,6 +67,8 @@ class LineTemplate:
     sign: float = 1.0
     zero_amount: bool = False
     discountable: bool = False
+    token_words: str = "Tokens"  # noqa: S105 - unit words, not a secret
+    """What the unit counts, for Marketplace descriptions ('Million Input Tokens')."""
 
 
 REGIONS: Final[tuple[tuple[str, str, str, float], ...]] = (
@@ -101,10 +103,14 @@ MAP_ONLY_PRODUCT_NAME_SHARE: Final = 0.30
 GROUP_SHARES: Final[dict[Group, float]] = {"bedrock": 0.745, "nonusage": 0.005, "noise": 0.25}
 
 _MP_TOKENS: Final = (
-    UnitVariant("Units", "Units", 1.0, 0.55),
-    UnitVariant("1M tokens", "1M tokens", 1e6, 0.25),
-    UnitVariant(None, "Units", 1.0, 0.15),
+    # 'Units' are millions of tokens on Marketplace token rows; the description's third '|'
+    # field says so ('Million Input Tokens'). Older exports state '1M tokens' or, before the
+    # CUDOS 5.9.0 change, '1K tokens'. pricing_unit may be NULL.
+    UnitVariant("Units", "Million {tokens}", 1e6, 0.55),
+    UnitVariant("1M tokens", "1M tokens", 1e6, 0.2),
+    UnitVariant(None, "Million {tokens}", 1e6, 0.15),
     UnitVariant(None, "1M tokens", 1e6, 0.05),
+    UnitVariant("1K tokens", "1K tokens", 1e3, 0.05),
 )
 _MP_COUNT: Final = (UnitVariant("Units", "Units", 1.0, 0.85), UnitVariant(None, "Units", 1.0, 0.15))
 _FP_TOKENS: Final = (UnitVariant("1K tokens", None, 1000.0, 0.9), UnitVariant(None, None, 1000.0, 0.1))
@@ -313,14 +319,40 @@ _REGION_BY_PREFIX: Final = {prefix: (region, name) for region, prefix, name, _ i
 _REGION_SHARE: Final = {prefix: share for _, prefix, _, share in REGIONS}
 
 
+_INFERENCE_TYPES: Final = {
+    "input-tokens": "Input tokens",
+    "output-tokens": "Output tokens",
+    "cache-read": "Cache read input tokens",
+    "cache-write": "Cache write input tokens",
+    "cache-write-1h": "Cache write input tokens (1h)",
+}
+_FEATURES: Final = {
+    "on-demand": "On-demand Inference",
+    "cross-region-global": "Cross-region Inference (Global)",
+    "long-context": "Cross-region Inference (Global), long context",
+    "batch": "Batch Inference",
+    "latency-optimized": "Latency-optimized Inference",
+    "flex": "Flex Inference",
+    "priority": "Priority Inference",
+    "reserved": "Reserved Throughput",
+    "provisioned": "Provisioned Throughput",
+}
+
+
 def _bedrock_product_map(
     model: _Model | None, *, feature: str, inference_type: str, product_name: str, servicename: str, region: str
 ) -> dict[str, str]:
-    """The product map of newer Bedrock rows (keys present from July 2026)."""
+    """The product map of newer Bedrock rows (keys present from July 2026), shaped like real
+    exports: ``inference_type`` says what is billed (``Output tokens``), ``feature`` how
+    (``On-demand Inference``). ``feature`` and ``inference_type`` here are the catalog's
+    own short words (kind, tier) and are translated."""
+    what = _INFERENCE_TYPES.get(feature, feature.replace("-", " ").capitalize())
+    if inference_type == "reserved":
+        what += " per minute"
     mapping = {
         "provider": model.provider if model else "Amazon",
-        "inference_type": inference_type,
-        "feature": feature,
+        "inference_type": what,
+        "feature": _FEATURES.get(inference_type, inference_type.replace("-", " ").capitalize()),
         "product_name": product_name,
         "servicename": servicename,
         "region": region,
@@ -328,6 +360,32 @@ def _bedrock_product_map(
     if model is not None:
         mapping["model"] = model.name
     return dict(sorted(mapping.items()))
+
+
+_SNAKE_CASE_KINDS: Final = {
+    "InputTokenCount": "input_tokens_standard",
+    "OutputTokenCount": "output_tokens_standard",
+    "InputTokenCount_Global": "input_tokens_global_standard",
+    "OutputTokenCount_Global": "output_tokens_global_standard",
+    "CacheReadInputTokenCount": "cache_read_tokens_standard",
+    "CacheWriteInputTokenCount": "cache_write_tokens_standard",
+    "CacheWrite1hInputTokenCount_Global": "cache_write_tokens_1h_global_standard",
+    "InputTokenCount_Batch": "input_tokens_batch",
+    "OutputTokenCount_Batch": "output_tokens_batch",
+}
+_SNAKE_CASE_MODELS: Final = frozenset({"Claude Sonnet 4.6", "Claude Opus 4.6"})
+"""Newer Marketplace models bill under snake_case usage types; both spellings share an export."""
+_TOKEN_WORDS: Final = {
+    "input-tokens": "Input Tokens",
+    "output-tokens": "Output Tokens",
+    "cache-read": "Cache Read Input Tokens",
+    "cache-write": "Cache Write Input Tokens",
+    "cache-write-1h": "Cache Write 1h Input Tokens",
+}
+
+
+def _spelling(model: _Model, kind: str) -> str:
+    return _SNAKE_CASE_KINDS.get(kind, kind) if model.name in _SNAKE_CASE_MODELS else kind
 
 
 def _marketplace_templates() -> list[LineTemplate]:
@@ -346,7 +404,7 @@ def _marketplace_templates() -> list[LineTemplate]:
                         group="bedrock",
                         entity="AWS Marketplace",
                         product_code=code,
-                        usage_type=f"{prefix}-MP:{prefix}_{kind}-Units",
+                        usage_type=f"{prefix}-MP:{prefix}_{_spelling(model, kind)}-Units",
                         line_item_type="Usage",
                         operations=_INFERENCE_OPS if inference_type != "batch" else _BATCH_OPS,
                         region=region,
@@ -356,7 +414,8 @@ def _marketplace_templates() -> list[LineTemplate]:
                         quantity_sigma=1.1,
                         integer_quantity=True,
                         weight=model.weight * kind_weight / kind_total * _REGION_SHARE[prefix],
-                        description=f"AWS Marketplace|{model.product_name}|{{unit}}",
+                        description=f"AWS Marketplace software usage|{region}|{{unit}}",
+                        token_words=_TOKEN_WORDS[feature],
                         product_name=model.product_name,
                         product_family_old=None,
                         product_family_new="Amazon Bedrock",
@@ -662,6 +721,10 @@ def _noise_templates() -> list[LineTemplate]:
     acct = ACCOUNTS[1][0]
     vendor = "Acme LLM Gateway (SaaS)"
     vendor_code = marketplace_product_code(vendor)
+    # A Marketplace SaaS product with "Bedrock" in its name that is not a Bedrock model:
+    # only '(Amazon Bedrock Edition)' products (or family 'Amazon Bedrock') are Bedrock spend.
+    lookalike = "Guardrail Monitor for Amazon Bedrock (SaaS)"
+    lookalike_code = marketplace_product_code(lookalike)
     rows = (
         # entity, code, usage type, line type, op, unit, price, median, sigma, weight, family, product name, resources
         ("AWS", "AmazonEC2", "USE1-BoxUsage:m5.large", "Usage", "RunInstances", "Hrs", 0.096, 1.0, 0.0, 0.30,
@@ -683,6 +746,8 @@ def _noise_templates() -> list[LineTemplate]:
          "Serverless", "AWS Lambda", (f"arn:aws:lambda:us-east-1:{acct}:function:chat-api",)),
         ("AWS Marketplace", vendor_code, "USE1-MP:USE1_InputTokenCount-Units", "Usage", "Usage", "Units", 0.000002,
          100_000.0, 1.0, 0.10, None, vendor, ()),
+        ("AWS Marketplace", lookalike_code, "USE1-MP:USE1_input_tokens_standard-Units", "Usage", "Usage", "Units",
+         0.000001, 100_000.0, 1.0, 0.03, None, lookalike, ()),
     )  # fmt: skip
     templates = []
     for entity, code, usage_type, line_type, op, unit, price, median, sigma, weight, family, name, resources in rows:

@@ -37,7 +37,10 @@ class TagVariant:
 
 # kind -> share of rows that are not billed through an inference profile
 TAG_KIND_SHARES: Final[dict[str, float]] = {
-    "underscore": 0.50,  # user_team / user_project / user_environment
+    "underscore": 0.44,  # user_team / user_project / user_environment
+    "principal-only": 0.04,  # no resource tags; tags['iamPrincipal/team'] from the calling role
+    "resource-over-principal": 0.02,  # resource tag and a different principal tag: the resource wins
+    "resource-tags-bare": 0.01,  # tags['resourceTags/team'] (the table dictionary's spelling)
     "underscore+tags": 0.08,  # same, plus tags['resourceTags/user:team']
     "colon": 0.08,  # user:team style keys
     "team-in-tags-only": 0.05,  # team only under tags['resourceTags/user:team']
@@ -45,7 +48,7 @@ TAG_KIND_SHARES: Final[dict[str, float]] = {
     "no-team": 0.04,  # project/environment but no team
     "empty-value": 0.02,  # user_team = ''
     "whitespace-value": 0.02,  # user_team = '   '
-    "other-keys": 0.03,  # only keys reports don't group by
+    "other-keys": 0.02,  # only keys reports don't group by
     "empty-map": 0.05,  # {}
     "null-map": 0.11,  # NULL
 }
@@ -81,6 +84,16 @@ def tag_variants() -> tuple[TagVariant, ...]:
                 tags = {"resourceTags/user:team": team, "accountTag/cost-center": "cc-4410"}
             elif kind == "colon":
                 resource_tags = _team_tags("colon", team, project, env)
+            elif kind == "principal-only":
+                resource_tags = None
+                tags = {"iamPrincipal/team": team, "iamPrincipal/project": project}
+            elif kind == "resource-over-principal":
+                resource_tags = _team_tags("underscore", team, project, env)
+                other = TEAMS[(TEAMS.index((team, team_w)) + 1) % len(TEAMS)][0]
+                tags = {"resourceTags/user:team": team, "iamPrincipal/team": other}
+            elif kind == "resource-tags-bare":
+                resource_tags = None
+                tags = {"resourceTags/team": team, "resourceTags/project": project, "resourceTags/environment": env}
             elif kind == "team-in-tags-only":
                 resource_tags = {"user_project": project, "user_environment": env}
                 tags = {"resourceTags/user:team": team}
@@ -121,8 +134,8 @@ def principals(account: str) -> tuple[str, ...]:
     """IAM callers seen in one account (``PRINCIPALS_PER_ACCOUNT`` of them)."""
     callers = (
         f"arn:aws:iam::{account}:role/bedrock-invoker",
-        f"arn:aws:sts::{account}:assumed-role/DataScientist/alice@example.com",
-        f"arn:aws:iam::{account}:user/ci-bot",
+        f"arn:aws:sts::{account}:assumed-role/AWSReservedSSO_Developer_0a1b2c3d4e5f/alice@example.com",
+        f"arn:aws:iam::{account}:user/BedrockAPIKey-ci7q",
         f"arn:aws:sts::{account}:assumed-role/chat-api-lambda-role/chat-api",
     )
     assert len(callers) == PRINCIPALS_PER_ACCOUNT

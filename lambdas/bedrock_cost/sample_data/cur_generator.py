@@ -4,11 +4,13 @@ Real CUR data is private and a month of it takes a day to appear, so every local
 of the product (demo, report, benchmarks) reads generated data instead. The generator
 writes the same layout, columns and types as an AWS Data Export and every billing shape
 the reports must handle: Claude billed through AWS Marketplace with opaque product
-codes and three ways of stating the unit; first-party model, cache, batch, flex,
-priority, latency-optimized, cross-region, long-context and reserved usage types;
+codes, CamelCase and snake_case usage types and every way of stating the unit ('Units'
+in millions with 'Million ... Tokens' descriptions, '1M tokens', '1K tokens', NULL);
+first-party model, cache, batch, flex, priority, latency-optimized, cross-region, long-context and reserved usage types;
 provisioned throughput and AgentCore; one model no alias table knows; credits, refunds
 and tax; non-Bedrock noise; tags in every shape seen in the wild (``user_team``,
-``user:team``, ``tags['resourceTags/user:team']``, empty, blank, NULL).
+``user:team``, ``tags['resourceTags/user:team']``, IAM principal tags
+``tags['iamPrincipal/team']``, empty, blank, NULL).
 
 It is vectorised (numpy draws, pyarrow ``take`` from small lookup tables) and written in
 fixed-size chunks, so 5M rows need seconds and a few hundred MB, and it is deterministic:
@@ -41,7 +43,7 @@ from bedrock_cost.sample_data._progress import ProgressBar
 CHUNK_ROWS: Final = 250_000
 """Rows drawn and written at once: bounds memory, and fixes the random stream per chunk."""
 MAX_ROWS_PER_FILE: Final = 1_000_000
-_MAX_UNIT_VARIANTS: Final = 4
+_MAX_UNIT_VARIANTS: Final = 5
 _MAX_OPERATIONS: Final = 2
 _HOUR_MS: Final = 3_600_000
 _PERIOD_RE: Final = re.compile(r"^(\d{4})-(\d{2})$")
@@ -159,7 +161,8 @@ def _tables() -> _Tables:
                 unit_cdf[t, v] = cum
             divisor[t, v] = variant.divisor
             pricing_units.append(variant.pricing_unit)
-            descriptions.append(template.description.format(unit=variant.description_unit))
+            unit_words = (variant.description_unit or "").format(tokens=template.token_words)
+            descriptions.append(template.description.format(unit=unit_words))
         unit_cdf[t, len(template.units) - 1 :] = 1.0
         operations.extend(template.operations[min(o, len(template.operations) - 1)] for o in range(_MAX_OPERATIONS))
 
