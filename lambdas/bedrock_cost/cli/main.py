@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bedrock_cost.cli.tag_policy_cmd",
     "bedrock_cost.cli.estimate_cmd",
     "bedrock_cost.cli.pricing_cmd",
+    "bedrock_cost.cli.reconcile_cmd",
 )
 
 COMMAND_NAMES: dict[str, str] = {
@@ -34,6 +35,7 @@ COMMAND_NAMES: dict[str, str] = {
     "tag-policy": "bedrock_cost.cli.tag_policy_cmd",
     "estimate": "bedrock_cost.cli.estimate_cmd",
     "pricing": "bedrock_cost.cli.pricing_cmd",
+    "reconcile": "bedrock_cost.cli.reconcile_cmd",
 }
 """Which module registers which sub-command, so a run imports only the one it needs
 (the demo pulls in the AWS emulator, the estimator boto3 and X-Ray: none of that

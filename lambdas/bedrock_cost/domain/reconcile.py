@@ -451,7 +451,10 @@ def classify_drift(
     if tiers:
         tier, usd = max(tiers.items(), key=lambda kv: kv[1])
         if usd / total >= TIER_SHARE:
-            return "tier", f"{(usd / total * HUNDRED).quantize(Decimal('0.1'))} % of {model}'s billed tokens are {tier}"
+            why = f"{(usd / total * HUNDRED).quantize(Decimal('0.1'))} % of {model}'s billed token dollars are {tier}"
+            if ratio < 1 - RATIO_TOLERANCE:
+                why += f", and on-demand tokens bill {((1 - ratio) * HUNDRED).quantize(Decimal('0.1'))} % below list"
+            return "tier", why
     if abs(ratio - 1) <= RATIO_TOLERANCE:
         return "none", f"{model} bills at catalog prices"
     if ratio < 1:
