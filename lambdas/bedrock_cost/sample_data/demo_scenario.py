@@ -105,11 +105,14 @@ def _resolved(generated: GeneratedMetrics) -> dict[str, ResolvedModel]:
     return resolve_all(generated.usage, InMemoryProfileDirectory(generated.profiles), load_model_catalog())
 
 
-def history_records(scenario: Scenario, generated_at: datetime) -> dict[datetime, list[dict[str, Any]]]:
-    """The estimator's hour records for the ``HISTORY_DAYS`` before its own day (list prices)."""
+def history_records(
+    scenario: Scenario, generated_at: datetime, days: list[date] | None = None
+) -> dict[datetime, list[dict[str, Any]]]:
+    """The estimator's hour records for the ``HISTORY_DAYS`` before its own day (or ``days``),
+    priced with list prices, keyed by UTC hour."""
     catalog = PriceCatalog(bundled=load_bundled_layer())
     out: dict[datetime, list[dict[str, Any]]] = {}
-    for day in scenario.history_days:
+    for day in scenario.history_days if days is None else days:
         generated = scenario.traffic[day]
         resolved = _resolved(generated)
         for hour_index in range(24):
@@ -126,6 +129,17 @@ def history_records(scenario: Scenario, generated_at: datetime) -> dict[datetime
             if records:
                 out[hour] = records
     return out
+
+
+def write_records(folder: Path, records: Mapping[datetime, list[dict[str, Any]]], region: str) -> int:
+    """Write hour records where the estimator's S3 sink puts them (same keys, same JSON)."""
+    from bedrock_cost.adapters.estimate_sink import dumps_exact, hour_key
+
+    for hour, items in records.items():
+        path = folder / hour_key("estimates", region, hour)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(dumps_exact(item) + "\n" for item in items), encoding="utf-8")
+    return sum(len(items) for items in records.values())
 
 
 # --- the bill ------------------------------------------------------------------------------
