@@ -65,6 +65,17 @@ KIND_SUFFIX = {
 }
 
 
+PROVISIONED_TOKENS_SERVED: Mapping[str, Mapping[str, int]] = {
+    "Nova Pro": {"input": 900_000_000, "output": 90_000_000},
+}
+"""Tokens the provisioned Nova Pro endpoint served in the period (its CloudWatch metrics):
+worth about $1,000 on demand, against the model-unit hours the bill shows."""
+
+
+def provisioned_tokens_served() -> dict[str, dict[str, int]]:
+    return {model: dict(kinds) for model, kinds in PROVISIONED_TOKENS_SERVED.items()}
+
+
 def demo_now(period: str) -> datetime:
     """The single "now" of a demo run: the period's 20th, 00:10 UTC."""
     year, month = (int(x) for x in period.split("-"))
@@ -157,10 +168,6 @@ def effective_price(catalog: PriceCatalog, resolved: ResolvedModel, kind: str) -
     return usd
 
 
-UNKNOWN_MODEL_USD_PER_MILLION = Decimal("1.00")
-"""The bill prices the model the catalog does not know (the estimate leaves it unpriced)."""
-
-
 def derived_rows(scenario: Scenario) -> list[dict[str, Any]]:
     """CUR line items (first-party shape, hourly) billing the scenario's traffic."""
     catalog = PriceCatalog(bundled=load_bundled_layer())
@@ -181,8 +188,8 @@ def derived_rows(scenario: Scenario) -> list[dict[str, Any]]:
                 tokens = counts.tokens(kind)  # type: ignore[arg-type]
                 if tokens <= 0:
                     continue
-                price = effective_price(catalog, model, kind) if model.known else UNKNOWN_MODEL_USD_PER_MILLION
-                if price is None:
+                price = effective_price(catalog, model, kind) if model.known else None
+                if price is None:  # the model nobody prices: the estimate keeps it unpriced
                     continue
                 scope_suffix = "-cross-region-global" if model.scope == "global" else ""
                 parts = [(tokens, f"{code}-{billing}-{suffix}{scope_suffix}", price)]
