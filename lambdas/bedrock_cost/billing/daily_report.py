@@ -19,7 +19,9 @@ from bedrock_cost.billing.reporting import build_cost_report, report_fragments
 from bedrock_cost.billing.sql import render
 from bedrock_cost.billing.untagged_spend import UntaggedSpendReport, rank_untagged_spend
 from bedrock_cost.config import TagPolicy
-from bedrock_cost.domain.pricing import PriceCatalog, cur_layer
+from bedrock_cost.domain.alerts import Alert
+from bedrock_cost.domain.pricing import PriceCatalog, cur_layer, load_bundled_layer
+from bedrock_cost.domain.recommendations import digest_alert, is_digest_day
 from bedrock_cost.domain.reconcile import MAX_DRIFT_MODELS, Drift, drift
 from bedrock_cost.money import decimal_usd
 
@@ -50,7 +52,6 @@ def like_for_like_drift(
     """Drift of one day compared like for like (same account, region, token kinds and tiers),
     total and per model, at catalog prices: what the alert explains (discount, tier...)."""
     from bedrock_cost.billing.reconciliation import reconcile_period
-    from bedrock_cost.domain.pricing import load_bundled_layer
 
     period = f"{day:%Y-%m}"
     result = reconcile_period(
@@ -81,6 +82,8 @@ class DailyReport:
     drift: Drift | None
     untagged: UntaggedSpendReport | None = None
     notes: list[str] = field(default_factory=list)
+    digest: Alert | None = None
+    """The weekly ``recommendations`` digest, on ``domain.recommendations.DIGEST_WEEKDAY``."""
 
     def to_document(self) -> dict[str, Any]:
         """JSON-ready form (money as decimal strings) for the S3 report."""
@@ -184,7 +187,14 @@ def build_daily_report(
             notes.append(f"no estimate recorded for {day.isoformat()}: drift not computed")
         else:
             reconciled = drift(day, estimated, billed_on(engine, day))
+    digest = None
+    if is_digest_day(today):
+        from bedrock_cost.billing.advice import recommendations
+
+        advice, spend = recommendations(engine, period, PriceCatalog(bundled=load_bundled_layer()))
+        digest = digest_alert(advice, spend, period, today)
     return DailyReport(
+        digest=digest,
         period=period,
         as_of=today,
         total_usd=by_model.total_usd,

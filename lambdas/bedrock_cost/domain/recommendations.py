@@ -27,9 +27,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Literal
 
+from bedrock_cost.domain.alerts import Alert
 from bedrock_cost.domain.identity import identify
 
 Kind = Literal[
@@ -340,3 +342,36 @@ def _cache_1h(usage: Sequence[UsageLine], models: Mapping[str, _Model], factor: 
             )
         )
     return out
+
+
+DIGEST_WEEKDAY = 0
+"""The daily reporter sends the ``recommendations`` digest on Mondays (UTC), once a week."""
+DIGEST_ROWS = 5
+
+
+def is_digest_day(day: date) -> bool:
+    return day.weekday() == DIGEST_WEEKDAY
+
+
+def digest_alert(items: Sequence[Recommendation], spend_usd_month: Decimal, period: str, day: date) -> Alert | None:
+    """The weekly Slack digest: total saving, the largest rows one line each; once per ISO week."""
+    if not items:
+        return None
+    year, week, _ = day.isocalendar()
+    total = sum((r.saving_usd_month for r in items), ZERO)
+    return Alert(
+        kind="recommendations",
+        dedupe_key=f"recommendations#{year}-W{week:02d}",
+        title=f"{len(items)} ways to save {_usd(total)} a month on Bedrock",
+        severity="info",
+        period=period,
+        figures={
+            "monthly_saving_usd": str(total.quantize(CENT)),
+            "monthly_spend_usd": str(spend_usd_month.quantize(CENT)),
+            "recommendations": str(len(items)),
+        },
+        details=[
+            f"{r.kind} · {r.subject}: {_usd(r.saving_usd_month)} a month ({r.confidence}) — {r.evidence}"
+            for r in items[:DIGEST_ROWS]
+        ],
+    )

@@ -163,6 +163,7 @@ def write_report(deps: Dependencies, report: DailyReport, today: date) -> dict[s
     alerts = [
         drift_alert(report.drift, env.drift_threshold_pct) if report.drift else None,
         untagged_spend_alert(report.untagged, as_of=today) if report.untagged else None,
+        report.digest,
     ]
     sent = [alert.kind for alert in alerts if alert is not None and deps.publisher.publish(alert)]
     logger.info(
