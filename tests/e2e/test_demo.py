@@ -22,7 +22,7 @@ from moto import mock_aws
 
 from bedrock_cost.cli.main import main
 from bedrock_cost.demo.emulator import EmfForwarder, emf_to_datums, moto_server
-from bedrock_cost.demo.runner import STEPS, alert_kinds, previous_month
+from bedrock_cost.demo.runner import DEFAULT_ROWS, STEPS, alert_kinds, previous_month
 from bedrock_cost.demo.slack_standin import slack_standin
 from bedrock_cost.domain.alerts import Alert
 from tests.unit.test_dashboard_schema import validate_dashboard_body
@@ -30,7 +30,8 @@ from tests.unit.test_dashboard_schema import validate_dashboard_body
 pytestmark = pytest.mark.e2e
 
 PERIOD = "2026-10"
-ROWS = 60_000
+ROWS = DEFAULT_ROWS
+"""The rows users get: config/example.yaml's budgets are sized for them."""
 PRESENT_STEPS = [s for s in STEPS if importlib.util.find_spec(f"bedrock_cost.demo.{s}") is not None]
 EXPECTED_ALERT_KINDS: dict[tuple[str, ...], set[str]] = {
     ("tags_step",): {"tag_violation"},
@@ -80,7 +81,7 @@ def _jsonl(path: Path) -> list[dict[str, object]]:
 
 def test_demo_exits_zero_quickly_and_says_where_to_look(demo: DemoRun) -> None:
     assert demo.exit_code == 0, demo.stdout
-    assert demo.seconds < 120
+    assert demo.seconds < 150
     assert f"period {PERIOD}" in demo.stdout
     assert "Where to look:" in demo.stdout
     for name in ("report.html", "alerts.jsonl", "dashboard.json", "cost_by_model.csv"):
@@ -223,3 +224,90 @@ def test_moto_server_listens_on_loopback_only_and_stops() -> None:
         assert sns.create_topic(Name="t")["TopicArn"].endswith(":t")
     with pytest.raises(Exception):  # noqa: B017, PT011 - connection refused, whatever botocore calls it
         boto3.client("sns", endpoint_url=url, region_name="us-east-1").list_topics()
+
+
+# --------------------------------------------------------------------------- the three clocks meet
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_one_now_is_printed_first_and_demo_log_stays_small(demo: DemoRun) -> None:
+    lines = demo.stdout.splitlines()
+    assert lines[1].startswith("  now = 2026-10-20 00:10 UTC")
+    assert sum(1 for line in lines if line.startswith("  now = ")) == 1
+    assert (demo.out / "demo.log").stat().st_size < 1_000_000
+    assert (demo.out / "metrics.jsonl").stat().st_size > 0  # the metric records live on their own
+
+
+def test_reconcile_csv_proves_the_calibration(demo: DemoRun) -> None:
+    rows = _csv_rows(demo.out / "reconcile.csv")
+    assert list(rows[0])[:8] == [
+        "day",
+        "model",
+        "account",
+        "region",
+        "estimated_usd",
+        "billed_usd",
+        "drift_pct",
+        "calibrated",
+    ]
+    # At least three days overlap, all before the demo's now
+    days = sorted({r["day"] for r in rows})
+    assert len(days) >= 3
+    assert days[-1] < "2026-10-20"
+    # Calibrated, every priced model-day is within 1 %; uncalibrated, the 12 % Claude discount shows
+    calibrated = [r for r in rows if r["calibrated"] == "true" and r["drift_pct"]]
+    assert calibrated
+    assert all(abs(Decimal(r["drift_pct"])) <= 1 for r in calibrated)
+    assert {r["drift_pct"] for r in rows if r["model"] == "Claude Haiku 4.5" and r["calibrated"] == "false"} == {
+        "13.64"
+    }
+    # And the summary says so per model, with what the estimate cannot see in dollars
+    assert re.search(r"Claude Haiku 4\.5 .*uncalibrated\s+\+13\.64 %\s+calibrated\s+\+0\.00 %", demo.stdout)
+    assert "not estimated (billed, no estimate can see it)" in demo.stdout
+
+
+def test_forecast_csv_has_correct_crossing_dates(demo: DemoRun) -> None:
+    rows = {r["budget"]: r for r in _csv_rows(demo.out / "forecast.csv")}
+    assert list(next(iter(rows.values())))[:7] == [
+        "budget", "period", "budget_usd", "actual_usd", "projected_usd", "crosses_on", "method",
+    ]  # fmt: skip
+    statuses = {r["status"] for r in rows.values() if r["budget_usd"]}
+    assert "over" in statuses
+    assert "under" in statuses
+    for row in rows.values():
+        if not row["budget_usd"]:
+            assert row["crosses_on"] == ""
+            continue
+        budget, actual = Decimal(row["budget_usd"]), Decimal(row["actual_usd"])
+        if actual >= budget:  # already over: the day it happened, before now
+            assert "2026-10-01" <= row["crosses_on"] < "2026-10-20"
+        elif Decimal(row["projected_usd"]) < budget:
+            assert row["crosses_on"] == ""
+        else:
+            assert "2026-10-20" <= row["crosses_on"] <= "2026-10-31"
+        assert "weekday" in row["method"] or "trailing" in row["method"]
+
+
+def test_recommendations_have_five_kinds_and_stay_below_the_spend(demo: DemoRun) -> None:
+    rows = _csv_rows(demo.out / "recommendations.csv")
+    assert list(rows[0]) == ["kind", "subject", "saving_usd_month", "confidence", "evidence"]
+    assert len({r["kind"] for r in rows}) >= 5
+    savings = sum((Decimal(r["saving_usd_month"]) for r in rows), Decimal(0))
+    billed = sum((Decimal(r["cost_usd"]) for r in _csv_rows(demo.out / "cost_by_model.csv")), Decimal(0))
+    assert savings < billed
+    # And report.html carries the same sections and figures
+    html = (demo.out / "report.html").read_text(encoding="utf-8")
+    for section in ('id="reconciliation"', 'id="forecast"', 'id="recommendations"'):
+        assert section in html
+    rendered = {Decimal(m.replace(",", "")) for m in re.findall(r"worth \$([\d,]+\.\d\d) a month", html)}
+    assert rendered == {savings.quantize(Decimal("0.01"))}
+    assert "+13.64 %" in html
+
+
+def test_drift_widget_has_data(demo: DemoRun) -> None:
+    line = next(line for line in demo.stdout.splitlines() if line.startswith("Dashboard:"))
+    assert "EstimateDriftPct" not in line.split("none yet:", 1)[-1] if "none yet:" in line else True

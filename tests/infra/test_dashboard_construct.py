@@ -75,11 +75,11 @@ def test_body_resolves_to_a_valid_dashboard_with_gauges_and_latency_percentiles(
     # Then it follows the documented structure
     assert validate_dashboard_body(body) == []
     metric_widgets = [w["properties"] for w in body["widgets"] if w["type"] == "metric"]
-    # And the month-to-date gauges read the stack region's metrics against the $20,000 budget
+    # And the month-to-date gauges read the stack region's metrics against the $130,000 budget
     gauges = [p for p in metric_widgets if p.get("view") == "gauge"]
     assert len(gauges) == 3
     assert {p["region"] for p in gauges} == {REGION}
-    assert {p["yAxis"]["left"]["max"] for p in gauges} == {20_000, 1_000}
+    assert {p["yAxis"]["left"]["max"] for p in gauges} == {130_000, 5_000}
     # And latency is shown at p50, p90 and p99 in both configured regions
     latency = {(p["region"], p["stat"]) for p in metric_widgets if p["title"].startswith("InvocationLatency")}
     assert latency == {(r, s) for r in ("us-east-1", "us-west-2") for s in ("p50", "p90", "p99")}

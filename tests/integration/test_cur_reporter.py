@@ -150,12 +150,14 @@ def test_handler_writes_report_metrics_calibration_and_alerts_once(aws, capsys):
     # And no record carries a hidden 'service' dimension (alarms match exact dimension sets)
     dimension_sets = {tuple(d) for doc in emf for m in doc["_aws"]["CloudWatchMetrics"] for d in m["Dimensions"]}
     assert dimension_sets == {(), ("Model",), ("TagKey", "TagValue")}
-    # And one drift alert and one untagged-spend digest were published, once
-    assert first["alerts_sent"] == ["estimate_drift", "untagged_spend"]
+    # And one drift alert, one untagged-spend digest and (Oct 5 is a Monday) the weekly
+    # recommendations digest were published, once
+    assert first["alerts_sent"] == ["estimate_drift", "untagged_spend", "recommendations"]
     assert second["alerts_sent"] == []
     messages = aws["sqs"].receive_message(QueueUrl=aws["queue"], MaxNumberOfMessages=10)["Messages"]
     alerts = {a["kind"]: a for a in (json.loads(json.loads(m["Body"])["Message"]) for m in messages)}
-    assert set(alerts) == {"estimate_drift", "untagged_spend"}
+    assert set(alerts) == {"estimate_drift", "untagged_spend", "recommendations"}
+    assert alerts["recommendations"]["dedupe_key"] == "recommendations#2026-W41"
     assert alerts["estimate_drift"]["figures"]["billed_usd"] == "105.00"
     # Every row has the reported 'team' key, none the policy's required 'project':
     # nothing is untagged, all $113 of usage is non-compliant

@@ -139,7 +139,7 @@ def test_estimate_equals_tokens_times_catalog_price_exactly(
     assert Decimal(by_model["Nova Pro"]["cost_usd"]) == result["by_model"]["Nova Pro"]
     assert by_model[UNKNOWN_MODEL_ID]["cost_usd"] == ""
     assert by_model[UNKNOWN_MODEL_ID]["priced"] == "false"
-    assert {r["group"] for r in rows if r["dimension"] == "tag:team"} == {"ml", UNTAGGED}
+    assert {r["group"] for r in rows if r["dimension"] == "tag:team"} == {"ml-platform", UNTAGGED}
     # And the summary shows the estimate and flags the unpriced model
     assert any(line.startswith("Estimate (CloudWatch") for line in ctx.summary)
     assert any("unpriced" in line and UNKNOWN_MODEL_ID in line for line in ctx.summary)

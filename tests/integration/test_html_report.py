@@ -123,16 +123,16 @@ def test_daily_chart_stacks_each_model_per_day(exact_html: str) -> None:
     assert "<title>2026-10-02 · Claude Sonnet 4.6: $15.00</title>" in daily
     assert "<title>2026-10-02 · Nova Pro: $0.80</title>" in daily
     assert "<title>2026-10-03 · Claude Sonnet 4.6: $0.30</title>" in daily
-    # And the configured $1,000 daily budget is drawn as a reference line
-    assert "daily budget $1,000" in daily
+    # And the configured $5,000 daily budget is drawn as a reference line
+    assert "daily budget $5,000" in daily
 
 
 def test_tag_values_are_measured_against_their_budgets(exact_html: str) -> None:
     tags = _section(exact_html, "cost-by-tag")
-    # team=search has $3.50 of usage (Sonnet input, cache read, unknown model) against its $4,000 budget;
-    # team=ml has a budget and no usage
-    assert "search: $3.50 of $4,000 (0 %)" in tags
-    assert "ml: $0.00 of $8,000 (0 %)" in tags
+    # team=search has $3.50 of usage (Sonnet input, cache read, unknown model) against its $18,500 budget;
+    # team=ml-platform has a budget and no usage
+    assert "search: $3.50 of $18,500 (0 %)" in tags
+    assert "ml-platform: $0.00 of $12,000 (0 %)" in tags
     # Rows without the tag are grouped, so each key adds up to the bill
     assert "(untagged): $15.00" in tags
 

@@ -58,21 +58,21 @@ def test_body_follows_the_documented_structure(body: dict[str, Any]) -> None:
 
 
 def test_first_screen_answers_are_we_ok_this_month(body: dict[str, Any]) -> None:
-    # Given the example config with a $20,000 monthly and $1,000 daily total budget
+    # Given the example config with a $130,000 monthly and $5,000 daily total budget
     # When the dashboard is built
     first_screen = [w for w in body["widgets"] if w["y"] + w["height"] <= 12]
     titles = " | ".join(w["properties"].get("title", "") for w in first_screen)
     # Then the top 12 rows hold both month-to-date gauges, today's estimate, drift, unpriced tokens and compliance
     gauges = [w for w in first_screen if w["properties"].get("view") == "gauge"]
     assert {g["properties"]["title"] for g in gauges} == {
-        "Estimated month to date vs $20,000 budget",
-        "Billed month to date (CUR) vs $20,000 budget",
-        "Today's estimated cost vs $1,000 daily budget",
+        "Estimated month to date vs $130,000 budget",
+        "Billed month to date (CUR) vs $130,000 budget",
+        "Today's estimated cost vs $5,000 daily budget",
     }
     for gauge in gauges:
         left = gauge["properties"]["yAxis"]["left"]
         assert left["min"] == 0
-        assert left["max"] in (20_000, 1_000)
+        assert left["max"] in (130_000, 5_000)
     for needle in ("drift", "Unpriced tokens", "Tag compliance", "budgeted tag"):
         assert needle in titles
     # And the header (row 0) links to Athena, the Glue database and the alert topic of this region
@@ -85,11 +85,11 @@ def test_first_screen_answers_are_we_ok_this_month(body: dict[str, Any]) -> None
 
 
 def test_month_gauges_mark_each_budget_threshold(body: dict[str, Any]) -> None:
-    # Given thresholds 50/75/90/100 % of $20,000
+    # Given thresholds 50/75/90/100 % of $130,000
     (estimated,) = _titled(body, r"^Estimated month to date vs")
     # Then the gauge carries one band per threshold, in dollars
     values = [a["value"] for a in estimated["properties"]["annotations"]["horizontal"]]
-    assert values == [10_000, 15_000, 18_000, 20_000]
+    assert values == [65_000, 97_500, 117_000, 130_000]
     # And it reads the un-dimensioned estimate over a window longer than any month
     assert estimated["properties"]["metrics"][0][:2] == ["BedrockCostTracker", "EstimatedCostUSD"]
     assert estimated["properties"]["start"] == "-P35D"
@@ -146,12 +146,12 @@ def test_latency_percentiles_per_model_in_every_configured_region(body: dict[str
 
 
 def test_one_cost_graph_per_budgeted_tag_key_with_daily_budget_lines(body: dict[str, Any]) -> None:
-    # Given report tag keys team/project/environment, budgets on team only, a $400 daily budget for team=ml
+    # Given report tag keys team/project/environment, budgets on team only, a $600 daily budget for team=ml-platform
     (team,) = _titled(body, r"^Estimated cost by team")
     # Then the team graph searches EstimatedCostUSD for its TagKey and shows the daily budget line
     assert 'TagKey="team"' in _expressions(team)[0]
     assert team["properties"]["annotations"]["horizontal"] == [
-        {"value": 400, "label": "ml daily budget", "color": "#d62728"}
+        {"value": 600, "label": "ml-platform daily budget", "color": "#d62728"}
     ]
     # And the keys without a budget (no metric series) point to Athena instead of an empty graph
     assert not _titled(body, r"^Estimated cost by (project|environment)")

@@ -138,7 +138,7 @@ def test_evaluate_alerts_once_per_target_with_a_monthly_dedupe_key() -> None:
     assert alert.kind == "forecast_overrun"
     assert alert.subject == {"tag_key": "team", "tag_value": "ml"}
     assert alert.figures["projected_usd"] == "18000.00"
-    assert alert.figures["crosses_on"] == "2026-11-15"  # already over: reached by now
+    assert alert.figures["crosses_on"] == "2026-11-14"  # already over: the day it happened (14 x 600 >= 8000)
     assert alert.severity == "critical"  # already over the budget
     assert set(report.projections) == {"tag:team=ml", "tag:team=search", "total"}
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, get_args
 
@@ -15,6 +17,7 @@ import pytest
 
 from bedrock_cost.domain.alerts import Alert, AlertKind
 from bedrock_cost.domain.aws_notifications import parse_notification
+from bedrock_cost.domain.recommendations import Recommendation, digest_alert, is_digest_day
 from bedrock_cost.domain.slack_messages import (
     FIELD_LIMIT,
     HEADER_LIMIT,
@@ -93,6 +96,29 @@ ONE_OF_EACH: dict[AlertKind, Alert] = {
         subject={"tag_key": "team", "tag_value": "(untagged)"},
         details=["Top resource: (no resource), principal arn:aws:iam::123456789012:role/batch <jobs>"],
     ),
+    "recommendations": digest_alert(
+        [
+            Recommendation(
+                "batch",
+                "nightly-etl",
+                Decimal("5226.47"),
+                "medium",
+                "workload role nightly-etl spends $10,452.93 a month on on-demand tokens; batch bills 50 % less",
+                Decimal("10452.93"),
+            ),
+            Recommendation(
+                "global-routing",
+                "Claude Sonnet 4.6",
+                Decimal("1552.11"),
+                "high",
+                "$16,354.00 a month through regional endpoints 9.5 % above global",
+                Decimal("16354"),
+            ),
+        ],
+        Decimal("107794.51"),
+        "2026-11",
+        date(2026, 11, 23),
+    ),
     "estimate_drift": Alert(
         kind="estimate_drift",
         dedupe_key="drift#2026-11-23",
@@ -144,6 +170,7 @@ def test_each_kind_shows_its_primary_figure_first_with_money_formatted(kind: Ale
         "tag_violation": "*Missing tag keys*\nteam",
         "untagged_spend": "*Untagged cost*\n$1,204.17",
         "estimate_drift": "*Drift*\n14.2 %",
+        "recommendations": "*Savings a month*\n$6,778.58",
     }[kind]
     assert first == expected_first
 
@@ -198,3 +225,13 @@ def test_mrkdwn_control_characters_are_escaped() -> None:
 )
 def test_money_formatting(value: str, expected: str) -> None:
     assert format_usd(value) == expected
+
+
+def test_recommendations_digest_is_weekly_on_mondays() -> None:
+    digest = ONE_OF_EACH["recommendations"]
+    assert digest is not None
+    assert digest.dedupe_key == "recommendations#2026-W48"
+    assert digest.title == "2 ways to save $6,778.58 a month on Bedrock"
+    assert is_digest_day(date(2026, 11, 23))
+    assert not is_digest_day(date(2026, 11, 24))
+    assert digest_alert([], Decimal(1), "2026-11", date(2026, 11, 23)) is None

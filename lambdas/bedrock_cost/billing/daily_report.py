@@ -19,10 +19,15 @@ from bedrock_cost.billing.reporting import build_cost_report, report_fragments
 from bedrock_cost.billing.sql import render
 from bedrock_cost.billing.untagged_spend import UntaggedSpendReport, rank_untagged_spend
 from bedrock_cost.config import TagPolicy
-from bedrock_cost.domain.reconcile import Drift, drift
+from bedrock_cost.domain.alerts import Alert
+from bedrock_cost.domain.pricing import PriceCatalog, cur_layer, load_bundled_layer
+from bedrock_cost.domain.recommendations import digest_alert, is_digest_day
+from bedrock_cost.domain.reconcile import MAX_DRIFT_MODELS, Drift, drift
 from bedrock_cost.money import decimal_usd
 
 RECONCILE_LAG_DAYS = 2
+DRIFT_MODEL_CAP = MAX_DRIFT_MODELS
+"""Per-model ``EstimateDriftPct`` series at most (the costliest models; documented in the README)."""
 MAX_TAG_VALUES_PER_KEY = 50
 """Metric cardinality cap: beyond it values fold into '(other)' (documented in the README)."""
 
@@ -31,6 +36,38 @@ class EstimateSource(Protocol):
     def estimated_usd(self, day: date) -> Decimal | None:
         """Total estimated cost of a UTC day, or None when the estimator has no data for it."""
         ...
+
+
+class EstimateRecords(Protocol):
+    """The estimator's hour records of one UTC day (S3 ``estimates/dt=<day>/``)."""
+
+    account_id: str
+
+    def records(self, day: date) -> list[dict[str, Any]]: ...
+
+
+def like_for_like_drift(
+    engine: QueryEngine, day: date, records: list[dict[str, Any]], account_id: str, unit_prices: list[dict[str, Any]]
+) -> Drift | None:
+    """Drift of one day compared like for like (same account, region, token kinds and tiers),
+    total and per model, at catalog prices: what the alert explains (discount, tier...)."""
+    from bedrock_cost.billing.reconciliation import reconcile_period
+
+    period = f"{day:%Y-%m}"
+    result = reconcile_period(
+        engine,
+        period,
+        [r for r in records if str(r.get("usage_date")) == day.isoformat()],
+        account_id=account_id,
+        list_prices=PriceCatalog(bundled=load_bundled_layer()),
+        cur_prices=cur_layer(unit_prices, period),
+    )
+    if day not in result.days:
+        return None
+    estimated, billed = result.total(calibrated=False)
+    if estimated is None:
+        return None
+    return drift(day, estimated, billed, result.models)
 
 
 @dataclass(frozen=True)
@@ -45,6 +82,8 @@ class DailyReport:
     drift: Drift | None
     untagged: UntaggedSpendReport | None = None
     notes: list[str] = field(default_factory=list)
+    digest: Alert | None = None
+    """The weekly ``recommendations`` digest, on ``domain.recommendations.DIGEST_WEEKDAY``."""
 
     def to_document(self) -> dict[str, Any]:
         """JSON-ready form (money as decimal strings) for the S3 report."""
@@ -66,6 +105,16 @@ class DailyReport:
                 "estimated_usd": decimal_usd(self.drift.estimated_usd),
                 "billed_usd": decimal_usd(self.drift.billed_usd),
                 "pct": None if self.drift.pct is None else f"{self.drift.pct}",
+                "models": [
+                    {
+                        "model": m.model,
+                        "estimated_usd": None if m.estimated_usd is None else decimal_usd(m.estimated_usd),
+                        "billed_usd": decimal_usd(m.billed_usd),
+                        "pct": None if m.drift_pct is None else f"{m.drift_pct}",
+                        "cause": m.cause,
+                    }
+                    for m in self.drift.models
+                ],
             },
             "untagged": None
             if self.untagged is None
@@ -112,6 +161,7 @@ def build_daily_report(
     *,
     tag_policy: TagPolicy | None = None,
     top_n: int = 10,
+    estimate_records: EstimateRecords | None = None,
 ) -> DailyReport:
     """Month-to-date billed report for ``today``'s billing period, with drift."""
     period = f"{today:%Y-%m}"
@@ -124,7 +174,12 @@ def build_daily_report(
     unit_prices = engine.query(render("reports/unit_prices", report_fragments(engine), {"period": period}))
     reconciled: Drift | None = None
     day = today - timedelta(days=RECONCILE_LAG_DAYS)
-    if estimates is None:
+    records = estimate_records.records(day) if estimate_records is not None else []
+    if records and estimate_records is not None:
+        reconciled = like_for_like_drift(engine, day, records, estimate_records.account_id, unit_prices)
+        if reconciled is None:
+            notes.append(f"estimate records of {day.isoformat()} have no billed counterpart yet: drift not computed")
+    elif estimates is None:
         notes.append("no estimate source: drift not computed")
     else:
         estimated = estimates.estimated_usd(day)
@@ -132,7 +187,14 @@ def build_daily_report(
             notes.append(f"no estimate recorded for {day.isoformat()}: drift not computed")
         else:
             reconciled = drift(day, estimated, billed_on(engine, day))
+    digest = None
+    if is_digest_day(today):
+        from bedrock_cost.billing.advice import recommendations
+
+        advice, spend = recommendations(engine, period, PriceCatalog(bundled=load_bundled_layer()))
+        digest = digest_alert(advice, spend, period, today)
     return DailyReport(
+        digest=digest,
         period=period,
         as_of=today,
         total_usd=by_model.total_usd,

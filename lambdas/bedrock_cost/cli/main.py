@@ -26,6 +26,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bedrock_cost.cli.estimate_cmd",
     "bedrock_cost.cli.pricing_cmd",
     "bedrock_cost.cli.doctor_cmd",
+    "bedrock_cost.cli.reconcile_cmd",
+    "bedrock_cost.cli.forecast_cmd",
+    "bedrock_cost.cli.recommend_cmd",
 )
 
 COMMAND_NAMES: dict[str, str] = {
@@ -37,6 +40,9 @@ COMMAND_NAMES: dict[str, str] = {
     "estimate": "bedrock_cost.cli.estimate_cmd",
     "pricing": "bedrock_cost.cli.pricing_cmd",
     "doctor": "bedrock_cost.cli.doctor_cmd",
+    "reconcile": "bedrock_cost.cli.reconcile_cmd",
+    "forecast": "bedrock_cost.cli.forecast_cmd",
+    "recommend": "bedrock_cost.cli.recommend_cmd",
 }
 """Which module registers which sub-command, so a run imports only the one it needs
 (the demo pulls in the AWS emulator, the estimator boto3 and X-Ray: none of that

@@ -82,6 +82,23 @@ def _warn_about_tag_key(engine: Any, period: str, report: Any) -> None:
         print(warning, file=sys.stderr)
 
 
+def forecast_footer(engine: Any, period: str, config: Any) -> str:
+    """The table format's forecast footer: total and budgeted tag values, month end and crossing day."""
+    from bedrock_cost.billing.forecasting import forecasts
+    from bedrock_cost.money import CENT, decimal_usd
+
+    items = forecasts(
+        engine, period, list(config.report_tag_keys) if config else [], config.budgets if config else None
+    )
+    shown = [f for f in items if f.budget_usd is not None] or items[:1]
+    lines = ["", f"Forecast to month end ({items[0].method}):"]
+    for f in shown:
+        budget = f" of ${decimal_usd(f.budget_usd, CENT)}" if f.budget_usd is not None else ""
+        crosses = f", crosses on {f.crosses_on}" if f.crosses_on else ""
+        lines.append(f"  {f.budget}: ${decimal_usd(f.projected_usd, CENT)} projected{budget} ({f.status}{crosses})")
+    return "\n".join(lines) + "\n"
+
+
 def run(args: argparse.Namespace) -> int:
     parse_group_by(args.by)  # fail on a bad --by before touching any data
     if args.period is not None:
@@ -106,8 +123,9 @@ def run(args: argparse.Namespace) -> int:
         period = _resolve_period(args, engine)
         if args.format == "html":
             from bedrock_cost.reporting_html import render_html_report
+            from bedrock_cost.reporting_html.outlook import cur_sections
 
-            text = render_html_report(engine, period, config)
+            text = render_html_report(engine, period, config, extra_sections=cur_sections(engine, period, config))
         else:
             report = build_cost_report(engine, period, args.by, with_adjustments=args.format == "table")
             _warn_about_tag_key(engine, period, report)
@@ -116,6 +134,7 @@ def run(args: argparse.Namespace) -> int:
                 from bedrock_cost.billing.report_sections import render_sections, sections, unmapped_models
 
                 text += render_sections(sections(engine, period, args.by), unmapped_models(engine, period))
+                text += forecast_footer(engine, period, config)
     finally:
         engine.close()
     if args.format == "table":

@@ -272,10 +272,15 @@ def forecast_alerts(
         return [], [], "too few days of estimates, and no billed data to replay"
     # The demo's estimate covers one day: replay the same projection on billed days.
     billed = _billed_daily(ctx, targets)
-    as_of = datetime.strptime(f"{ctx.period}-15", "%Y-%m-%d").replace(tzinfo=UTC)
+    as_of = ctx.now or datetime.strptime(f"{ctx.period}-15", "%Y-%m-%d").replace(tzinfo=UTC)
     report = evaluate([(t, billed.get(t.key, {})) for t in targets], as_of, policy, console_url=BUDGETS_CONSOLE_URL)
     replayed = [
-        Alert(**{**alert.__dict__, "details": [*alert.details, "Demo: replayed on billed daily cost as of the 15th."]})
+        Alert(
+            **{
+                **alert.__dict__,
+                "details": [*alert.details, f"Demo: replayed on billed daily cost as of {as_of:%Y-%m-%d}."],
+            }
+        )
         for alert in report.alerts
     ]
     return [], replayed, f"burn rate replayed on billed daily cost as of {as_of:%Y-%m-%d}"

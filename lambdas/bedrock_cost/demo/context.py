@@ -9,6 +9,7 @@ to ``ctx.summary`` and may leave results in ``ctx.results`` for later steps.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,5 +32,7 @@ class DemoContext:
     """SNS topic every alert is published to (its messages end up in alerts.jsonl)."""
     slack_url: str
     """Local HTTP endpoint standing in for the Slack webhook."""
+    now: datetime | None = None
+    """The demo's one "now" (UTC), printed first and used by every step."""
     summary: list[str] = field(default_factory=list)
     results: dict[str, Any] = field(default_factory=dict)

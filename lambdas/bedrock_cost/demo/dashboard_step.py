@@ -56,6 +56,20 @@ def put_dashboard(cloudwatch: CloudWatchClient, body: dict[str, Any]) -> None:
         raise BedrockCostError(f"CloudWatch rejected parts of the dashboard: {problems}")
 
 
+def _outlook_sections(ctx: DemoContext) -> list[str]:
+    """The reconciliation, forecast and recommendation sections from the earlier steps' results."""
+    from bedrock_cost.reporting_html import outlook
+
+    sections = []
+    if "reconciliation" in ctx.results:
+        sections.append(outlook.reconciliation_section(ctx.results["reconciliation"]))
+    if "forecast" in ctx.results:
+        sections.append(outlook.forecast_section(ctx.results["forecast"]))
+    if "recommendations" in ctx.results:
+        sections.append(outlook.recommendations_section(*ctx.results["recommendations"]))
+    return sections
+
+
 def run(ctx: DemoContext) -> None:
     links = DashboardLinks(
         region=ctx.region,
@@ -95,7 +109,7 @@ def run(ctx: DemoContext) -> None:
     if engine is None:
         engine = DuckDBEngine.open(ctx.cur_dir, ctx.config.report_tag_keys)
     try:
-        html = render_html_report(engine, ctx.period, ctx.config)
+        html = render_html_report(engine, ctx.period, ctx.config, extra_sections=_outlook_sections(ctx))
     finally:
         if own_engine:
             engine.close()

@@ -181,9 +181,11 @@ class EmfForwarder(io.TextIOBase):
     record is a bug in a handler, so it fails the step instead of vanishing.
     """
 
-    def __init__(self, log: TextIO, cloudwatch: CloudWatchClient) -> None:
+    def __init__(self, log: TextIO, cloudwatch: CloudWatchClient, emf_log: TextIO | None = None) -> None:
         super().__init__()
         self._log = log
+        self._emf_log = emf_log
+        """Where EMF records go instead of ``log`` (the demo keeps them out of demo.log)."""
         self._cloudwatch = cloudwatch
         self._partial = ""
         self._pending: list[tuple[str, MetricDatumTypeDef]] = []
@@ -195,7 +197,6 @@ class EmfForwarder(io.TextIOBase):
         return True
 
     def write(self, text: str) -> int:
-        self._log.write(text)
         self._partial += text
         while "\n" in self._partial:
             line, self._partial = self._partial.split("\n", 1)
@@ -204,7 +205,9 @@ class EmfForwarder(io.TextIOBase):
 
     def _consume(self, line: str) -> None:
         stripped = line.strip()
-        if not stripped.startswith('{"_aws"'):
+        is_emf = stripped.startswith('{"_aws"')
+        (self._emf_log if is_emf and self._emf_log is not None else self._log).write(line + "\n")
+        if not is_emf:
             return
         try:
             self._pending.extend(emf_to_datums(json.loads(stripped)))
@@ -212,10 +215,12 @@ class EmfForwarder(io.TextIOBase):
             raise BedrockCostError(f"malformed EMF record ({exc}): {stripped[:200]}") from exc
 
     def flush(self) -> None:
-        self._log.flush()
         if self._partial:
             line, self._partial = self._partial, ""
             self._consume(line)
+        self._log.flush()
+        if self._emf_log is not None:
+            self._emf_log.flush()
         by_namespace: dict[str, list[MetricDatumTypeDef]] = {}
         for namespace, datum in self._pending:
             by_namespace.setdefault(namespace, []).append(datum)

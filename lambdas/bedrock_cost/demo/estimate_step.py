@@ -315,4 +315,4 @@ def _summary_lines(ctx: DemoContext, result: Mapping[str, Any]) -> None:
 
 
 def run(ctx: DemoContext) -> None:
-    run_estimate(ctx)
+    run_estimate(ctx, now=ctx.now)

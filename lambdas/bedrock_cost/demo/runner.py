@@ -5,7 +5,8 @@ standing in for Slack, the config, two months of generated CUR 2.0, and in the e
 the alert topic with a queue subscribed to it and the state table. Then each step runs
 the product's real code against them, in order: the billed report, the near-real-time
 estimate, tag governance, alerts, and the dashboard with the HTML report. At the end
-every message the topic received is written to ``alerts.jsonl``.
+every message the topic received is written to ``alerts.jsonl``; the metric records the
+handlers print (EMF) go to ``metrics.jsonl``, everything else they log to ``demo.log``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from types import ModuleType
@@ -36,6 +37,7 @@ from bedrock_cost.demo.emulator import EmfForwarder, demo_environment, moto_serv
 from bedrock_cost.demo.slack_standin import slack_standin
 from bedrock_cost.demo.state_table import create_state_table
 from bedrock_cost.errors import BedrockCostError
+from bedrock_cost.sample_data import demo_scenario
 from bedrock_cost.sample_data.cur_generator import generate_cur, parse_period
 
 if TYPE_CHECKING:
@@ -45,6 +47,7 @@ STEPS: tuple[str, ...] = (
     "report_step",
     "estimate_step",
     "reconcile_step",
+    "outlook_step",
     "tags_step",
     "alerts_step",
     "dashboard_step",
@@ -203,7 +206,9 @@ def _captured_log_handlers(target: io.TextIOBase) -> Iterator[None]:
 def _run_steps(ctx: DemoContext, log: TextIO, say: Callable[[str], None]) -> list[str]:
     """Run each available step; what a step prints (EMF records, logs) goes to demo.log,
     and its EMF metrics into the emulator's CloudWatch, as CloudWatch Logs would do."""
-    forwarder = EmfForwarder(log, _client("cloudwatch", ctx.endpoint_url, ctx.region))
+    emf_log = (ctx.out_dir / "metrics.jsonl").open("w", encoding="utf-8")
+    ctx.results["emf_log"] = emf_log  # closed by run_demo
+    forwarder = EmfForwarder(log, _client("cloudwatch", ctx.endpoint_url, ctx.region), emf_log)
     ctx.results["metrics_published"] = forwarder.published  # updated live, read by the dashboard step
     ran = []
     for name in STEPS:
@@ -245,11 +250,21 @@ def run_demo(options: DemoOptions, stdout: TextIO | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     config, config_source = load_demo_config(options.config_file)
     region = config.regions[0]
+    scenario = demo_scenario.build_scenario(options.period, region, tuple(config.report_tag_keys))
     say(f"Bedrock Cost Tracker demo: period {options.period}, config {config_source}, outputs in {out}")
+    say(
+        f"  now = {scenario.now:%Y-%m-%d %H:%M} UTC "
+        "(every step runs as of this moment; CUR is complete to the day before)"
+    )
 
     cur_dir = out / "cur"
     generate_cur(cur_dir, options.period, rows=options.rows, seed=options.seed, months=CUR_MONTHS)
-    say(f"  - generated CUR 2.0: {options.rows:,} rows per month for {CUR_MONTHS} months")
+    demo_scenario.apply_to_export(cur_dir, scenario)
+    say(
+        f"  - generated CUR 2.0: {options.rows:,} rows per month for {CUR_MONTHS} months; "
+        f"account {scenario.account} {region} billed from its traffic, Claude "
+        f"{demo_scenario.CLAUDE_DISCOUNT_PCT} % below list, a long-context share on {demo_scenario.LONG_CONTEXT_MODEL}"
+    )
 
     with (
         (out / "demo.log").open("w", encoding="utf-8") as log,
@@ -268,12 +283,16 @@ def run_demo(options: DemoOptions, stdout: TextIO | None = None) -> int:
             region=region,
             alert_topic_arn=topic_arn,
             slack_url=slack.url,
+            now=scenario.now,
         )
+        ctx.results["scenario"] = scenario
         ctx.results["state_table"] = table
         ctx.results["queue_url"] = queue_url
         try:
             _run_steps(ctx, log, say)
         finally:
+            if "emf_log" in ctx.results:
+                ctx.results.pop("emf_log").close()
             engine = ctx.results.get("engine")
             if engine is not None and hasattr(engine, "close"):
                 engine.close()
@@ -282,7 +301,7 @@ def run_demo(options: DemoOptions, stdout: TextIO | None = None) -> int:
         slack_posts = slack.count
 
     say("")
-    say(f"Summary ({options.period}, generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC)")
+    say(f"Summary ({options.period}, as of {scenario.now:%Y-%m-%d %H:%M} UTC)")
     for line in ctx.summary:
         say(line)
     say(f"Alerts published to the topic: {count} ({', '.join(f'{k} {n}' for k, n in sorted(kinds.items())) or 'none'})")

@@ -26,6 +26,7 @@ INTRO: Final[dict[AlertKind, str]] = {
     "tag_violation": "A Bedrock resource breaks the tagging rules.",
     "untagged_spend": "Bedrock spend lacks the required cost-allocation tags.",
     "estimate_drift": "The near-real-time estimate drifted from the bill.",
+    "recommendations": "This week's savings advice from the bill: each item with its monthly dollars.",
 }
 """The first sentence of each kind's e-mail: what happened, in words."""
 
@@ -38,6 +39,7 @@ ACTION: Final[dict[AlertKind, str]] = {
     "tag_violation": "Tag the resource as the policy requires (bedrock-cost tags check --fix in remediate mode).",
     "untagged_spend": "Tag the top resources and principals listed above.",
     "estimate_drift": "Refresh prices (bedrock-cost pricing) and check pricing.overrides and discounts.",
+    "recommendations": "Review the items above (bedrock-cost recommend) and act on the largest first.",
 }
 
 

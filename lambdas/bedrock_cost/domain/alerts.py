@@ -22,6 +22,7 @@ AlertKind = Literal[
     "tag_violation",
     "untagged_spend",
     "estimate_drift",
+    "recommendations",
 ]
 Severity = Literal["info", "warning", "critical"]
 

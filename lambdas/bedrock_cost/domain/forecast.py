@@ -170,13 +170,32 @@ def project(
     )
 
 
-def check_overrun(projection: Projection, target: BudgetTarget) -> Overrun | None:
-    """``Overrun`` when the projection reaches ``forecast_pct`` of the budget, else ``None``."""
+def crossed_on(daily_usd: Mapping[date, Decimal], threshold: Decimal, start: date, end: date) -> date | None:
+    """The first day in ``[start, end]`` on which cumulative spend reached ``threshold``."""
+    total = ZERO
+    day = start
+    while day <= end:
+        total += daily_usd.get(day, ZERO)
+        if total >= threshold:
+            return day
+        day += timedelta(days=1)
+    return None
+
+
+def check_overrun(
+    projection: Projection, target: BudgetTarget, daily_usd: Mapping[date, Decimal] | None = None
+) -> Overrun | None:
+    """``Overrun`` when the projection reaches ``forecast_pct`` of the budget, else ``None``.
+
+    Already over: ``crosses_on`` is the day cumulative spend crossed it (from ``daily_usd``),
+    not today."""
     threshold = target.threshold_usd
     if projection.projected_usd < threshold:
         return None
     today = projection.as_of.date()
-    if projection.month_to_date_usd >= threshold or projection.daily_rate_usd == 0:
+    if projection.month_to_date_usd >= threshold and daily_usd is not None:
+        crosses_on = crossed_on(daily_usd, threshold, month_start(today), today) or today
+    elif projection.month_to_date_usd >= threshold or projection.daily_rate_usd == 0:
         crosses_on = today
     else:
         days = (threshold - projection.month_to_date_usd) / projection.daily_rate_usd
@@ -243,7 +262,7 @@ def evaluate(
             report.insufficient[target.key] = result
             continue
         report.projections[target.key] = result
-        overrun = check_overrun(result, target)
+        overrun = check_overrun(result, target, daily)
         if overrun is not None:
             report.alerts.append(overrun_alert(target, result, overrun, console_url))
     return report

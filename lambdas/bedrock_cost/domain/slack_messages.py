@@ -36,6 +36,7 @@ KIND_LABEL: dict[AlertKind, str] = {
     "tag_violation": "Tag violation",
     "untagged_spend": "Untagged spend",
     "estimate_drift": "Estimate drift",
+    "recommendations": "Savings recommendations",
 }
 
 PRIMARY_FIGURES: dict[AlertKind, tuple[str, ...]] = {
@@ -55,9 +56,13 @@ PRIMARY_FIGURES: dict[AlertKind, tuple[str, ...]] = {
     "tag_violation": ("missing_keys", "invalid_values", "non_compliant_resources"),
     "untagged_spend": ("untagged_usd", "share_pct", "total_usd"),
     "estimate_drift": ("drift_pct", "estimated_usd", "billed_usd", "threshold_pct"),
+    "recommendations": ("monthly_saving_usd", "monthly_spend_usd", "recommendations"),
 }
 
 FIGURE_LABEL = {
+    "monthly_saving_usd": "Savings a month",
+    "monthly_spend_usd": "Monthly usage",
+    "recommendations": "Recommendations",
     "spent_usd": "Spent",
     "budget_usd": "Budget",
     "used_pct": "Used",

@@ -21,7 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from bedrock_cost.adapters.alert_publisher import AlertPublisher
 from bedrock_cost.adapters.athena import AthenaEngine
 from bedrock_cost.adapters.estimate_metrics import CloudWatchEstimates
-from bedrock_cost.billing.daily_report import DailyReport, build_daily_report
+from bedrock_cost.adapters.estimate_records import S3EstimateRecords
+from bedrock_cost.billing.daily_report import DRIFT_MODEL_CAP, DailyReport, build_daily_report
 from bedrock_cost.billing.untagged_spend import untagged_spend_alert
 from bedrock_cost.config import TagPolicy
 from bedrock_cost.domain.reconcile import drift_alert
@@ -51,6 +52,8 @@ class CurReporterEnvironment(BaseModel):
     alert_topic_arn: str = Field(alias="ALERT_TOPIC_ARN", pattern=r"^arn:aws[a-z-]*:sns:")
     drift_threshold_pct: Decimal = Field(alias="DRIFT_THRESHOLD_PCT", gt=0)
     tag_policy: TagPolicy = Field(alias="TAG_POLICY")
+    estimates_bucket: str | None = Field(default=None, alias="ESTIMATES_BUCKET", min_length=3)
+    """Where the estimator writes its hour records: set, drift is like for like and per model."""
 
     @field_validator("tag_keys", mode="before")
     @classmethod
@@ -110,20 +113,33 @@ def emit_billed_metrics(report: DailyReport) -> None:
             emit_metric(BILLED_COST, float(cost), dimensions={DIM_TAG_KEY: key, DIM_TAG_VALUE: value})
     if report.drift is not None and report.drift.pct is not None:
         emit_metric(ESTIMATE_DRIFT, float(report.drift.pct), unit=MetricUnit.Percent)
+        ranked = sorted(report.drift.models, key=lambda m: (-m.billed_usd, m.model))
+        for drifted in [m for m in ranked if m.drift_pct is not None][:DRIFT_MODEL_CAP]:
+            emit_metric(
+                ESTIMATE_DRIFT,
+                float(drifted.drift_pct or 0),
+                unit=MetricUnit.Percent,
+                dimensions={DIM_MODEL: drifted.model},
+            )
 
 
 def _deadline_seconds(context: LambdaContext) -> float:
     return max(5.0, (context.get_remaining_time_in_millis() - SAFETY_MARGIN_MS) / 1000)
 
 
-def daily_report(deps: Dependencies, today: date, deadline_seconds: float) -> DailyReport:
+def daily_report(deps: Dependencies, today: date, deadline_seconds: float, account_id: str = "") -> DailyReport:
     """Query the views through Athena for the report of ``today``."""
     env = deps.env
+    records = (
+        S3EstimateRecords(deps.s3, env.estimates_bucket, account_id) if env.estimates_bucket and account_id else None
+    )
     engine = AthenaEngine(
         workgroup=env.workgroup, database=env.database, region=env.region, deadline_seconds=deadline_seconds
     )
     try:
-        return build_daily_report(engine, today, env.tag_keys, deps.estimates, tag_policy=env.tag_policy)
+        return build_daily_report(
+            engine, today, env.tag_keys, deps.estimates, tag_policy=env.tag_policy, estimate_records=records
+        )
     finally:
         engine.close()
 
@@ -148,6 +164,7 @@ def write_report(deps: Dependencies, report: DailyReport, today: date) -> dict[s
     alerts = [
         drift_alert(report.drift, env.drift_threshold_pct) if report.drift else None,
         untagged_spend_alert(report.untagged, as_of=today) if report.untagged else None,
+        report.digest,
     ]
     sent = [alert.kind for alert in alerts if alert is not None and deps.publisher.publish(alert)]
     logger.info(
@@ -170,5 +187,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deps = current_dependencies()
     request = ReportEvent.model_validate(event if isinstance(event, dict) else {})
     today = request.as_of or datetime.now(UTC).date()
-    report = daily_report(deps, today, _deadline_seconds(context))
+    account_id = str(getattr(context, "invoked_function_arn", "")).split(":")[4:5] or [""]
+    report = daily_report(deps, today, _deadline_seconds(context), account_id[0])
     return write_report(deps, report, today)

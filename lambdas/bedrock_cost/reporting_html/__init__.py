@@ -9,6 +9,7 @@ caller's job.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from bedrock_cost.billing.engine import QueryEngine
@@ -23,10 +24,17 @@ _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 def render_html_report(
-    engine: QueryEngine, period: str, config: Config | None, *, generated_at: datetime | None = None
+    engine: QueryEngine,
+    period: str,
+    config: Config | None,
+    *,
+    generated_at: datetime | None = None,
+    extra_sections: Sequence[str] = (),
 ) -> str:
-    """The report for ``period`` ('YYYY-MM'); budgets and tag keys come from ``config`` when given."""
+    """The report for ``period`` ('YYYY-MM'); budgets and tag keys come from ``config`` when given.
+
+    ``extra_sections``: HTML fragments (``reporting_html.outlook``) placed before the unit prices."""
     if not _PERIOD.match(period):
         raise UserError(f"--period: expected a billing period YYYY-MM, got {period!r}")
     data = fetch_report_data(engine, period)
-    return render_page(data, config, generated_at or datetime.now(UTC))
+    return render_page(data, config, generated_at or datetime.now(UTC), extra_sections)

@@ -414,7 +414,9 @@ def _adjustments(data: ReportData) -> str:
     )
 
 
-def render_page(data: ReportData, config: Config | None, generated_at: datetime) -> str:
+def render_page(
+    data: ReportData, config: Config | None, generated_at: datetime, extra_sections: Sequence[str] = ()
+) -> str:
     console = (
         f' · <a href="{ATHENA_CONSOLE}" rel="noopener">Open the Athena query editor</a> '
         f"(database <code>{escape(config.athena.database)}</code>)"
@@ -430,6 +432,7 @@ def render_page(data: ReportData, config: Config | None, generated_at: datetime)
             _usage_kinds(data),
             _breakdowns(data),
             _untagged(data, config),
+            *extra_sections,
             _unit_prices(data),
             _adjustments(data),
             "<footer>Bedrock Cost Tracker · billed figures from CUR 2.0, which lags usage by 8-24 hours and is "

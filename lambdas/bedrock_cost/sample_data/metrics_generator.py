@@ -4,7 +4,7 @@ What it produces, deterministically from a seed:
 
 * diurnal traffic (quiet at night, a working-day hump) for several ``ModelId`` shapes:
   a model id, a US geo profile, a ``global.`` profile, a Nova model with prompt caching;
-* two application inference profiles, one tagged ``team=ml`` (with the other report
+* two application inference profiles, one tagged ``team=ml-platform`` (with the other report
   tags) and one untagged;
 * one model the price catalog does not know (its tokens must come out unpriced);
 * a token spike: more than 100,000 input tokens within 5 minutes on the ``team=ml``
@@ -102,9 +102,10 @@ def _profile(
 def demo_profiles(
     region: str, account: str, tag_keys: tuple[str, ...] = ("team", "project", "environment")
 ) -> list[ProfileInfo]:
-    """The two application inference profiles of the demo: tagged ``team=ml``, and untagged."""
-    values = {"team": "ml", "project": "assistant", "environment": "prod"}
-    tagged = {key: values.get(key, "demo") for key in tag_keys} | {"team": "ml"}
+    """The two application inference profiles of the demo: tagged ``team=ml-platform``, and untagged."""
+    # The bill's tag values (sample_data._cur_tags), so estimate and CUR group alike.
+    values = {"team": "ml-platform", "project": "chat-assistant", "environment": "prod"}
+    tagged = {key: values.get(key, "demo") for key in tag_keys} | {"team": "ml-platform"}
     return [
         _profile(
             region,

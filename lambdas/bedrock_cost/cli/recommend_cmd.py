@@ -1,0 +1,85 @@
+"""``bedrock-cost recommend``: savings advice with dollars from the bill (DESIGN §4.2)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from bedrock_cost.cli.local_inputs import DEFAULT_TAG_KEYS, choose_period, open_cur
+from bedrock_cost.cli.rows_output import FORMATS, emit, render
+from bedrock_cost.errors import UserError
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "recommend",
+        help="savings recommendations with monthly dollars, from effective prices in CUR",
+        description="Prompt caching, model right-sizing, batch for workload roles, global routing, "
+        "provisioned-throughput utilisation and unread one-hour cache writes, each with its monthly "
+        "saving (never above the spend it comes from) and one line of evidence.",
+    )
+    parser.add_argument("--cur", type=Path, required=True, help="CUR 2.0 export folder or a Parquet file")
+    parser.add_argument(
+        "--logs", type=Path, help="invocation-log folder (per-request evidence; needs the requests module)"
+    )
+    parser.add_argument(
+        "--provisioned-usage",
+        type=Path,
+        help="JSON {model: {usage kind: tokens}} served by provisioned throughput in the period (metrics clock)",
+    )
+    parser.add_argument("--period", help="billing period YYYY-MM (default: newest in the CUR)")
+    parser.add_argument("--config", type=Path, help="config YAML (price overrides and discount)")
+    parser.add_argument("--format", choices=FORMATS, default="table")
+    parser.add_argument("--out", type=Path, help="write to this file instead of standard output")
+    parser.set_defaults(func=run)
+
+
+def load_tokens_served(path: Path) -> dict[str, dict[str, int]]:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UserError(f"--provisioned-usage: cannot read {path}: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise UserError(f"--provisioned-usage: {path} is not JSON ({exc.msg})") from None
+    if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
+        raise UserError(f"--provisioned-usage: {path}: expected {{model: {{usage kind: tokens}}}}")
+    try:
+        return {str(m): {str(k): int(t) for k, t in kinds.items()} for m, kinds in raw.items()}
+    except (TypeError, ValueError):
+        raise UserError(f"--provisioned-usage: {path}: token counts must be integers") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from bedrock_cost.adapters.price_list import assemble_catalog
+    from bedrock_cost.billing.advice import RECOMMEND_COLUMNS, contract_rows, recommendations
+    from bedrock_cost.config import Pricing, load_config_file
+    from bedrock_cost.money import decimal_usd
+
+    if args.logs is not None and not args.logs.exists():
+        raise UserError(f"--logs: {args.logs} does not exist")
+    served = load_tokens_served(args.provisioned_usage) if args.provisioned_usage else None
+    config = load_config_file(args.config) if args.config else None
+    engine = open_cur(args.cur, list(config.report_tag_keys) if config else list(DEFAULT_TAG_KEYS))
+    try:
+        period = choose_period(engine, args.period, args.cur)
+        items, spend = recommendations(
+            engine, period, assemble_catalog(config.pricing if config else Pricing()), served
+        )
+    finally:
+        engine.close()
+    total = sum((r.saving_usd_month for r in items), Decimal(0))
+    cent = Decimal("0.01")
+    notes = [
+        f"{len(items)} recommendation(s), ${decimal_usd(total, cent)} a month together, "
+        f"against ${decimal_usd(spend, cent)} of monthly Bedrock usage (clock: billed, effective prices)",
+    ]
+    if args.logs is not None:
+        notes.append("--logs: per-request evidence comes with the requests module; the figures above are from CUR")
+    if served is None:
+        notes.append("provisioned utilisation needs --provisioned-usage (tokens served, from the metrics clock)")
+    title = f"Recommendations, period {period}"
+    emit(render(contract_rows(items), RECOMMEND_COLUMNS, args.format, title, notes), args.out)
+    return 0

@@ -1,0 +1,90 @@
+"""``bedrock-cost reconcile``: the estimate against the bill, like for like (DESIGN §4.2)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from bedrock_cost.cli.local_inputs import DEFAULT_TAG_KEYS, choose_period, open_cur, read_estimate_records
+from bedrock_cost.cli.rows_output import FORMATS, emit, render
+from bedrock_cost.errors import UserError
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "reconcile",
+        help="estimate against billed token usage per day, model, account and region",
+        description="Compare the estimator's records (a local copy of its S3 estimates/ prefix) with "
+        "billed token usage in CUR on the days both cover: same accounts, regions, token kinds and "
+        "tiers. Each row appears uncalibrated (list prices) and calibrated (effective CUR prices of "
+        "the days before). Billed usage no estimate can see is listed apart as 'not estimated'.",
+    )
+    parser.add_argument("--cur", type=Path, required=True, help="CUR 2.0 export folder or a Parquet file")
+    parser.add_argument("--estimates", type=Path, required=True, help="folder of estimate records (*.jsonl)")
+    parser.add_argument(
+        "--logs", type=Path, help="invocation-log folder (request-log clock; needs the requests module)"
+    )
+    parser.add_argument("--period", help="billing period YYYY-MM (default: newest in the CUR)")
+    parser.add_argument("--account", help="account of the collector when its records carry none")
+    parser.add_argument("--config", type=Path, help="config YAML (price overrides and discount)")
+    parser.add_argument("--format", choices=FORMATS, default="table")
+    parser.add_argument("--out", type=Path, help="write to this file instead of standard output")
+    parser.set_defaults(func=run)
+
+
+def _request_log_spend(logs: Path) -> list[Any]:
+    """Per-day/model/account/region spend of the request-log clock, when that module exists."""
+    if not logs.exists():
+        raise UserError(f"--logs: {logs} does not exist")
+    try:
+        from bedrock_cost.billing import request_spend  # type: ignore[attr-defined]
+    except ImportError:
+        raise UserError(
+            "--logs: the request-log clock is not part of this installation; reconcile without --logs"
+        ) from None
+    spend: list[Any] = request_spend.daily_spend(logs)
+    return spend
+
+
+def run(args: argparse.Namespace) -> int:
+    from bedrock_cost.adapters.price_list import assemble_catalog, calibration_from_engine
+    from bedrock_cost.billing.reconciliation import (
+        RECONCILE_COLUMNS,
+        billed_token_lines,
+        contract_rows,
+        infer_account,
+        reconcile_period,
+        summary_lines,
+    )
+    from bedrock_cost.config import Pricing, load_config_file
+
+    config = load_config_file(args.config) if args.config else None
+    records = read_estimate_records(args.estimates)
+    other = _request_log_spend(args.logs) if args.logs else []
+    tag_keys = list(config.report_tag_keys) if config else list(DEFAULT_TAG_KEYS)
+    engine = open_cur(args.cur, tag_keys)
+    try:
+        period = choose_period(engine, args.period, args.cur)
+        billed = billed_token_lines(engine, period)
+        account = args.account or next((str(r["account_id"]) for r in records if r.get("account_id")), None)
+        account = account or infer_account(records, billed)
+        if account is None:
+            raise UserError("--account: the estimate records carry no account id and the CUR has several; name it")
+        list_prices = assemble_catalog(config.pricing if config else Pricing())
+        result = reconcile_period(
+            engine,
+            period,
+            records,
+            account_id=account,
+            list_prices=list_prices,
+            cur_prices=calibration_from_engine(engine, period),
+            other_estimates=other,
+            billed=billed,
+        )
+    finally:
+        engine.close()
+    columns = (*RECONCILE_COLUMNS, "clock")
+    title = f"Reconciliation, period {period} (clocks: estimate vs billed; calibrated = CUR effective prices)"
+    emit(render(contract_rows(result), columns, args.format, title, summary_lines(result)), args.out)
+    return 0
