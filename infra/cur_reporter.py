@@ -99,3 +99,24 @@ class CurReporter(Construct):
             schedule=events.Schedule.cron(minute="15", hour="7"),
             targets=[targets.LambdaFunction(self.function.function, retry_attempts=2)],
         )
+
+    def read_estimates(self, bucket: s3.IBucket, prefix: str) -> None:
+        """Let the reporter read the estimator's hour records, for like-for-like reconciliation.
+
+        Only ``ListBucket`` on the records' prefix and ``GetObject`` under it: the reporter
+        compares estimate and bill, it never changes the records.
+        """
+        self.function.function.add_environment("ESTIMATES_BUCKET", bucket.bucket_name)
+        role = self.function.role
+        objects = bucket.arn_for_objects(f"{prefix}/*")
+        role.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[objects]))
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{prefix}/*"]}},
+            )
+        )
+        acknowledge_wildcard_resources(
+            role, [objects], "Read access to the estimator's hour records only, one object per region and hour."
+        )

@@ -16,7 +16,7 @@ from infra.budgets import BedrockBudgets, BurnRateForecast
 from infra.cur_analytics import CurAnalytics
 from infra.cur_reporter import CurReporter
 from infra.dashboard import CostDashboard
-from infra.estimator import Estimator
+from infra.estimator import ESTIMATES_PREFIX, Estimator
 from infra.notifier import SlackNotifier
 from infra.state_table import StateTable
 from infra.tag_enforcer import TagEnforcer
@@ -59,6 +59,7 @@ class BedrockCostTrackerStack(Stack):
             state=self.state,
             calibration_bucket=self.reporter.bucket,
         )
+        self.reporter.read_estimates(self.estimator.bucket, ESTIMATES_PREFIX)
         self.tag_enforcer = TagEnforcer(
             self, "TagEnforcer", config=config, alert_topic=self.alerts.topic, state_table=self.state.table
         )

@@ -206,3 +206,30 @@ def test_framework_may_invoke_only_the_views_function(created: Synth) -> None:
     # (GetFunction: the framework waits for the function to be Active before invoking it)
     assert grants["lambda:GetFunction"] <= {f"<{views_function}.Arn>", f"<{views_function}.Arn>:*"}
     assert set(grants) == {"lambda:InvokeFunction", "lambda:GetFunction", "logs:CreateLogStream", "logs:PutLogEvents"}
+
+
+def test_reporter_reads_only_the_estimate_records_it_reconciles(created: Synth) -> None:
+    # Given the daily CUR reporter of the default stack
+    role = _function_role(created, "bedrock_cost.handlers.cur_reporter.handler")
+    statements = _statements_of_role(created, role)
+    grants = _grants(statements)
+    # Then it may read objects only under the estimator bucket's estimates/ prefix, and list only that prefix
+    (estimates_bucket,) = [k for k in created.resources("AWS::S3::Bucket") if k.startswith("EstimatorEstimates")]
+    assert {r for r in grants["s3:GetObject"] if estimates_bucket in r} == {f"<{estimates_bucket}.Arn>/estimates/*"}
+    (listing,) = [
+        s
+        for s in statements
+        if "s3:ListBucket" in _as_list(s["Action"])
+        and any(estimates_bucket in flatten_reference(r) for r in _as_list(s["Resource"]))
+    ]
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["estimates/*"]}}
+    # And it never writes there
+    writes = {a for a, resources in grants.items() if a.startswith("s3:Put") or a.startswith("s3:Delete")}
+    assert all(estimates_bucket not in r for a in writes for r in grants[a])
+    # And its environment names the bucket
+    (function,) = [
+        f
+        for f in created.resources("AWS::Lambda::Function").values()
+        if f["Properties"].get("Handler") == "bedrock_cost.handlers.cur_reporter.handler"
+    ]
+    assert function["Properties"]["Environment"]["Variables"]["ESTIMATES_BUCKET"] == {"Ref": estimates_bucket}
