@@ -303,3 +303,15 @@ def test_day_to_date_keeps_only_today() -> None:
     now = datetime(2026, 11, 5, 13, tzinfo=UTC)
     series = _hourly(now - timedelta(hours=30), now)
     assert _evaluate(day_to_date("s"), series) == 14
+
+
+def test_first_row_carries_the_month_end_forecast(body: dict[str, Any]) -> None:
+    # Given the example config's $130,000 total budget
+    (forecast,) = _titled(body, r"^Forecast: projected month end")
+    # Then the forecast sits on the first screen, next to the gauges, against the budget
+    assert forecast["y"] == 3
+    assert forecast["properties"]["title"].endswith("vs $130,000 budget")
+    assert forecast["properties"]["view"] == "singleValue"
+    # And it carries the month's pace to an average month's end from the hourly estimate
+    (projected,) = [e for e in _expressions(forecast) if "30.4375" in e]
+    assert "EPOCH(hourly)" in projected

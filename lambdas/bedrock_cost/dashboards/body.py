@@ -41,6 +41,7 @@ from bedrock_cost.dashboards.widgets import (
     expression,
     metric,
     metric_props,
+    month_end_projection,
     month_peak,
     month_to_date,
     number,
@@ -126,7 +127,22 @@ def _month_gauge(
             annotations={"horizontal": threshold_bands(budget)},
         )
     props["start"] = MONTH_WINDOW
-    grid.place("metric", 6, 5, props)
+    grid.place("metric", 5, 5, props)
+
+
+def _projection_widget(grid: Grid, region: str, budget: Budget | None) -> None:
+    """Where the estimate's pace ends the month, against the total budget (the forecast clock)."""
+    metrics = [
+        metric(NAMESPACE, ESTIMATED_COST, (), id="raw", stat="Sum", period=HOUR, visible=False),
+        expression("FILL(raw, 0)", "hourly", visible=False),
+        expression(month_end_projection("hourly"), "projected", "Projected month end (month's pace)"),
+    ]
+    title = "Forecast: projected month end (estimate)"
+    if budget is not None:
+        title += f" vs {budget_usd(budget.monthly_usd)} budget"
+    props = metric_props(title, region, metrics, view="singleValue", period=HOUR)
+    props["start"] = MONTH_WINDOW
+    grid.place("metric", 4, 5, props)
 
 
 def _today_gauge(grid: Grid, region: str, budget: Budget | None) -> None:
@@ -154,7 +170,7 @@ def _today_gauge(grid: Grid, region: str, budget: Budget | None) -> None:
             },
         )
     props["start"] = TODAY_WINDOW
-    grid.place("metric", 6, 5, props)
+    grid.place("metric", 5, 5, props)
 
 
 def _tag_budgets_widget(grid: Grid, config: Config, region: str) -> None:
@@ -356,9 +372,10 @@ def build_dashboard_body(config: Config, links: DashboardLinks) -> dict[str, Any
         running_total=True,
     )
     _today_gauge(grid, region, total)
+    _projection_widget(grid, region, total)
     grid.place(
         "metric",
-        6,
+        5,
         5,
         metric_props(
             "Estimated cost, last 24 h (USD per hour)",

@@ -126,6 +126,21 @@ def month_peak(series_id: str) -> str:
     return f"MAX(IF(EPOCH({s}) >= {_month_start(s)}, {s}, 0))"
 
 
+AVERAGE_MONTH_DAYS = 30.4375
+"""Days in an average month: metric math has no calendar, so the projection uses the mean."""
+
+
+def month_end_projection(series_id: str) -> str:
+    """Month-to-date of ``series_id`` plus the month's pace so far times the days left.
+
+    The dashboard's forecast: the month's mean daily rate (not weekday-aware; ``bedrock-cost
+    forecast`` and the burn-rate alert are) carried to the end of an average-length month.
+    """
+    s = series_id
+    elapsed_days = f"MAX((EPOCH({s}) - {_month_start(s)} + {HOUR}) / {DAY})"
+    return f"{month_to_date(s)} * {AVERAGE_MONTH_DAYS} / {elapsed_days}"
+
+
 def day_to_date(series_id: str) -> str:
     """Sum of ``series_id`` since 00:00 UTC of the newest point's day (see ``month_to_date``)."""
     s = series_id
