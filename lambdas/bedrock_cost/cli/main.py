@@ -23,6 +23,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bedrock_cost.cli.tag_policy_cmd",
     "bedrock_cost.cli.estimate_cmd",
     "bedrock_cost.cli.pricing_cmd",
+    "bedrock_cost.cli.requests_cmd",
+    "bedrock_cost.cli.generate_logs_cmd",
 )
 
 COMMAND_NAMES: dict[str, str] = {
@@ -33,6 +35,8 @@ COMMAND_NAMES: dict[str, str] = {
     "tag-policy": "bedrock_cost.cli.tag_policy_cmd",
     "estimate": "bedrock_cost.cli.estimate_cmd",
     "pricing": "bedrock_cost.cli.pricing_cmd",
+    "requests": "bedrock_cost.cli.requests_cmd",
+    "generate-logs": "bedrock_cost.cli.generate_logs_cmd",
 }
 """Which module registers which sub-command, so a run imports only the one it needs
 (the demo pulls in the AWS emulator, the estimator boto3 and X-Ray: none of that
