@@ -18,6 +18,7 @@ from infra.cur_reporter import CurReporter
 from infra.dashboard import CostDashboard
 from infra.estimator import Estimator
 from infra.notifier import SlackNotifier
+from infra.request_ledger import RequestLedger
 from infra.state_table import StateTable
 from infra.tag_enforcer import TagEnforcer
 
@@ -65,6 +66,15 @@ class BedrockCostTrackerStack(Stack):
         if config.alerts.slack_webhook_secret_name:
             self.notifier = SlackNotifier(
                 self, "SlackNotifier", topic=self.alerts.topic, secret_name=config.alerts.slack_webhook_secret_name
+            )
+        if config.request_logs.enabled:
+            self.request_ledger = RequestLedger(
+                self,
+                "RequestLedger",
+                config=config,
+                analytics=self.analytics,
+                state=self.state,
+                alert_topic=self.alerts.topic,
             )
         self.alarms = CostAlarms(self, "Alarms", config=config, topic=self.alerts.topic)
         self.budgets = BedrockBudgets(self, "Budgets", config=config, topic=self.alerts.topic)

@@ -268,6 +268,10 @@ class RequestLogs(_Strict):
     retention_days: int = Field(default=30, ge=1, le=3653)
     budgets: list[RequestBudget] = Field(default_factory=list)
     enforcement: bool = Field(default=False, description="Grant the ingest Lambda the IAM deny (opt-in).")
+    enforce_targets: list[str] = Field(
+        default_factory=lambda: ["role/*", "user/*"],
+        description="IAM resource patterns (after 'arn:aws:iam::<acct>:') the deny may be put on.",
+    )
     slow_burn_sigmas: Decimal = Field(default=Decimal("3"), gt=0, le=20)
 
     @field_validator("log_bucket")
@@ -283,6 +287,9 @@ class RequestLogs(_Strict):
             raise ValueError("logging 'adopt' needs 'log_group_name' (the group the existing configuration writes to)")
         if self.logging != "adopt" and (self.log_group_name or self.log_bucket):
             raise ValueError("log_group_name/log_bucket are for logging 'adopt' only")
+        for target in self.enforce_targets:
+            if not re.fullmatch(r"(role|user)/[A-Za-z0-9+=,.@_/*-]{1,512}", target):
+                raise ValueError(f"enforce_targets: {target!r} is not a 'role/<pattern>' or 'user/<pattern>'")
         if any(b.enforce for b in self.budgets) and not self.enforcement:
             raise ValueError("a budget sets 'enforce' but request_logs.enforcement is false")
         return self
