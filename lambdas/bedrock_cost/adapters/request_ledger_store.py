@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 MARKER_TTL_SECONDS = 40 * 24 * 3600
 """Markers outlive CloudWatch Logs redelivery by far; counters keep a month of days."""
 MAX_ITEMS = 100
+BLOCKS_PK = "blocks"
+"""Partition of the enforcement blocks (sort key: the user)."""
 
 
 @dataclass(frozen=True)
@@ -140,23 +142,49 @@ class LedgerStore:
                 request = dict(response.get("UnprocessedKeys") or {})
         return out
 
-    def record_block(self, user: str, period_key: str, principal: str, blocked: bool) -> None:
-        key = {"pk": {"S": f"block#{user}"}, "sk": {"S": "block"}}
-        if blocked:
-            self._db.put_item(
-                TableName=self._table,
-                Item={**key, "period": {"S": period_key}, "principal": {"S": principal}},
-            )
-        else:
-            self._db.delete_item(TableName=self._table, Key=key)
+    def record_block(self, user: str, period_key: str, principal: str, state: str) -> None:
+        """Record ``state`` (``blocked``, or ``lifted`` by hand until the period resets) for ``user``.
+
+        Blocks live under one partition (``blocks``, one item per user) so listing them is a
+        Query, which IAM can scope to the key prefix (a Scan could read every item).
+        """
+        self._db.put_item(
+            TableName=self._table,
+            Item={
+                "pk": {"S": BLOCKS_PK},
+                "sk": {"S": user},
+                "period": {"S": period_key},
+                "principal": {"S": principal},
+                "state": {"S": state},
+            },
+        )
+
+    def forget_block(self, user: str) -> None:
+        """The period reset: no deny, no hand-lift to remember."""
+        self._db.delete_item(TableName=self._table, Key={"pk": {"S": BLOCKS_PK}, "sk": {"S": user}})
 
     def blocks(self) -> list[dict[str, str]]:
-        items = self._db.scan(
-            TableName=self._table,
-            FilterExpression="begins_with(pk, :b)",
-            ExpressionAttributeValues={":b": {"S": "block#"}},
-        )["Items"]
-        return [{"user": i["pk"]["S"][6:], "period": i["period"]["S"], "principal": i["principal"]["S"]} for i in items]
+        out: list[dict[str, str]] = []
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :b",
+            "ExpressionAttributeValues": {":b": {"S": BLOCKS_PK}},
+            "ConsistentRead": True,
+        }
+        while True:
+            response = self._db.query(**request)
+            out += [
+                {
+                    "user": i["sk"]["S"],
+                    "period": i["period"]["S"],
+                    "principal": i["principal"]["S"],
+                    "state": i.get("state", {"S": "blocked"})["S"],
+                }
+                for i in response["Items"]
+            ]
+            if "LastEvaluatedKey" not in response:
+                return out
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
 class PrincipalDeny:

@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bedrock_cost.cli.pricing_cmd",
     "bedrock_cost.cli.requests_cmd",
     "bedrock_cost.cli.generate_logs_cmd",
+    "bedrock_cost.cli.budget_cmd",
 )
 
 COMMAND_NAMES: dict[str, str] = {
@@ -37,6 +38,7 @@ COMMAND_NAMES: dict[str, str] = {
     "pricing": "bedrock_cost.cli.pricing_cmd",
     "requests": "bedrock_cost.cli.requests_cmd",
     "generate-logs": "bedrock_cost.cli.generate_logs_cmd",
+    "budget": "bedrock_cost.cli.budget_cmd",
 }
 """Which module registers which sub-command, so a run imports only the one it needs
 (the demo pulls in the AWS emulator, the estimator boto3 and X-Ray: none of that

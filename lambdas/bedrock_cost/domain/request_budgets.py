@@ -18,6 +18,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final, Literal
 
@@ -94,6 +95,12 @@ def evaluate(
             if budget.enforce and subject == "user" and 100 in reached:
                 blocks.append((budget, value, period_key))
     return alerts, blocks
+
+
+def period_ended(period_key: str, now: datetime) -> bool:
+    """Whether a block's period (``YYYY-MM-DD`` or ``YYYY-MM``) is over at ``now`` (UTC)."""
+    current = now.strftime("%Y-%m-%d") if len(period_key) == 10 else now.strftime("%Y-%m")
+    return period_key < current
 
 
 def deny_policy_name(user: str) -> str:

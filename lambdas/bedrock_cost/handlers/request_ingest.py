@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import boto3
 from aws_lambda_powertools.metrics import MetricUnit
@@ -34,7 +34,7 @@ from bedrock_cost.domain.log_subscription import decode
 from bedrock_cost.domain.model_catalog import load_model_catalog
 from bedrock_cost.domain.model_resolution import InMemoryProfileDirectory, ProfileDirectory
 from bedrock_cost.domain.pricing import PriceCatalog, load_bundled_layer
-from bedrock_cost.domain.request_budgets import Budget, Period, counter_keys, evaluate, period_of
+from bedrock_cost.domain.request_budgets import Budget, Period, counter_keys, evaluate, period_ended, period_of
 from bedrock_cost.domain.request_pricing import price_usage, to_micro_usd
 from bedrock_cost.domain.request_report import ModelResolver
 from bedrock_cost.handlers.wiring import LazyWiring
@@ -159,27 +159,70 @@ def run_ingest(event: Any, deps: Adapters, settings: IngestSettings) -> IngestRe
         for alert in alerts:
             if deps.publisher.publish(alert):
                 result.alerts_sent.append(alert.dedupe_key)
+        known = {b["user"]: b for b in deps.store.blocks()} if blocks else {}
         for _, user, period_key in blocks:
             blocked_who = who_by_user.get(user)
-            if blocked_who is None or user in {b["user"] for b in deps.store.blocks()}:
-                continue
-            deps.deny.block(blocked_who)
-            deps.store.record_block(user, period_key, blocked_who.principal, blocked=True)
-            logger.warning("budget enforcement: denied Bedrock invoke", user=user, period=period_key)
-            deps.publisher.publish(enforcement_alert(user, period_key, blocked=True))
+            if blocked_who is None or known.get(user, {}).get("period") == period_key:
+                continue  # already blocked, or lifted by hand until this period resets
+            apply_block(deps, blocked_who, period_key)
             result.blocked.append(user)
     return result
 
 
-def enforcement_alert(user: str, period_key: str, *, blocked: bool) -> Alert:
+def apply_block(deps: Adapters, who: Identity, period_key: str) -> None:
+    """Deny, alert, then record: a crash anywhere repeats idempotent steps, never skips one."""
+    deps.deny.block(who)
+    logger.warning("budget enforcement: denied Bedrock invoke", user=who.user, period=period_key)
+    deps.publisher.publish(enforcement_alert(who.user, period_key, blocked=True))
+    deps.store.record_block(who.user, period_key, who.principal, state="blocked")
+
+
+def lift_block(deps: Adapters, user: str, *, reason: Literal["manual", "period-reset"]) -> dict[str, str] | None:
+    """Remove the deny on ``user``; return the block lifted (``None`` if there was none).
+
+    By hand (``bedrock-cost budget unblock``) the user stays unblocked until the period
+    resets, although the total is still over budget (a ``lifted`` record stops the next
+    batch re-blocking); at the reset the record is forgotten.
+    """
+    found = next((b for b in deps.store.blocks() if b["user"] == user), None)
+    if found is None or (reason == "manual" and found["state"] == "lifted"):
+        return None
+    if found["state"] == "blocked":
+        deps.deny.unblock(identify(found["principal"]))
+        logger.warning("budget enforcement: lifted Bedrock deny", user=user, period=found["period"], reason=reason)
+        deps.publisher.publish(enforcement_alert(user, found["period"], blocked=False, reason=reason))
+    if reason == "manual":
+        deps.store.record_block(user, found["period"], found["principal"], state="lifted")
+    else:
+        deps.store.forget_block(user)
+    return found
+
+
+@dataclass
+class DailyCloseResult:
+    lifted: list[str] = field(default_factory=list)
+    slow_burn_alerts: list[str] = field(default_factory=list)
+
+
+def run_daily_close(deps: Adapters, settings: IngestSettings, now: datetime) -> DailyCloseResult:
+    """Lift every block whose budget period has reset (the schedule runs just after 00:00 UTC)."""
+    result = DailyCloseResult()
+    for block in deps.store.blocks():
+        if period_ended(block["period"], now) and lift_block(deps, block["user"], reason="period-reset"):
+            result.lifted.append(block["user"])
+    return result
+
+
+def enforcement_alert(user: str, period_key: str, *, blocked: bool, reason: str = "budget") -> Alert:
     action = "blocked" if blocked else "unblocked"
     return Alert(
         kind="budget_threshold",
-        dedupe_key=f"request-budget-{action}#{user}#{period_key}#{datetime.now(UTC):%Y%m%dT%H%M%S}",
+        # Once per user, period and action: a retried step cannot send it twice.
+        dedupe_key=f"request-budget-{action}#{user}#{period_key}",
         title=f"Bedrock invoke {action} for {user}",
         severity="critical" if blocked else "info",
         period=period_key,
-        subject={"user": user, "action": action},
+        subject={"user": user, "action": action, "reason": reason},
         details=[
             "Deny policy on bedrock:InvokeModel* (InvokeModel, Converse and their streams), on this principal only."
         ],
@@ -190,13 +233,17 @@ def _quarantine(s3: S3Client, bucket: str, log_group: str, bad: list[dict[str, s
     body = "\n".join(json.dumps(item) for item in bad).encode()
     digest = hashlib.sha256(body).hexdigest()[:16]
     key = f"quarantine/{datetime.now(UTC):%Y/%m/%d}/{log_group.strip('/').replace('/', '_')}-{digest}.jsonl"
-    s3.put_object(Bucket=bucket, Key=key, Body=body, ServerSideEncryption="aws:kms")
+    s3.put_object(Bucket=bucket, Key=key, Body=body, ServerSideEncryption="AES256")
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if isinstance(event, dict) and event.get("ledger") == "daily-close":
+        closed = run_daily_close(wiring.get(), load_environment(), datetime.now(UTC))
+        logger.info("request ledger daily close", **asdict(closed))
+        return asdict(closed)
     result = run_ingest(event, wiring.get(), load_environment())
     metrics.add_metric(name="InvocationRecords", unit=MetricUnit.Count, value=result.records)
     metrics.add_metric(name="MalformedInvocationRecords", unit=MetricUnit.Count, value=result.malformed)
