@@ -4,7 +4,8 @@ A request counts once: its marker ``req#<requestId>`` is a conditional put in th
 ``TransactWriteItems`` as its counter increments, so a crash leaves either both or neither,
 and a redelivered record fails the condition and adds nothing. Records go in chunks (one
 transaction, markers plus summed increments, at most 100 items) to cut request overhead;
-a chunk cancelled because one marker exists is replayed record by record.
+a chunk cancelled because markers exist is rewritten once without those records (the
+cancellation reasons name them).
 """
 
 from __future__ import annotations
@@ -88,15 +89,26 @@ class LedgerStore:
             )
         return items
 
-    def _write(self, batch: Sequence[Increment]) -> bool:
-        """True when written; False when a marker already existed (transaction cancelled)."""
+    def _write(self, batch: Sequence[Increment]) -> set[int] | None:
+        """``None`` when written; else the positions in ``batch`` whose marker already existed.
+
+        DynamoDB's cancellation reasons line up with the transaction items (markers first),
+        so a redelivered chunk is rewritten once without its duplicates, not record by
+        record. An empty set means the reasons named no marker (then the caller replays
+        the chunk one record at a time).
+        """
         try:
             self._db.transact_write_items(TransactItems=self._items(batch))  # type: ignore[arg-type]
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "TransactionCanceledException":
-                return False
+                reasons = exc.response.get("CancellationReasons") or []
+                return {
+                    i
+                    for i, reason in enumerate(reasons[: len(batch)])
+                    if (reason or {}).get("Code") == "ConditionalCheckFailed"
+                }
             raise translate_client_error(exc, "writing request totals") from exc
-        return True
+        return None
 
     def apply(self, increments: Sequence[Increment]) -> tuple[int, int]:
         """Count every new request once; return (counted, duplicates)."""
@@ -114,14 +126,21 @@ class LedgerStore:
             chunks.append(current)
         counted = duplicates = 0
         for chunk in chunks:
-            if self._write(chunk):
-                counted += len(chunk)
-                continue
-            for inc in chunk:
-                if self._write([inc]):
-                    counted += 1
-                else:
-                    duplicates += 1
+            pending = list(chunk)
+            while pending:
+                existing = self._write(pending)
+                if existing is None:
+                    counted += len(pending)
+                    break
+                if not existing:  # no usable reasons: one record per transaction
+                    for inc in pending:
+                        if self._write([inc]) is None:
+                            counted += 1
+                        else:
+                            duplicates += 1
+                    break
+                duplicates += len(existing)
+                pending = [inc for i, inc in enumerate(pending) if i not in existing]
         return counted, duplicates
 
     def totals(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
