@@ -45,6 +45,7 @@ STEPS: tuple[str, ...] = (
     "reconcile_step",
     "tags_step",
     "alerts_step",
+    "requests_step",
     "dashboard_step",
 )
 """Step modules under ``bedrock_cost.demo``, run in this order."""
