@@ -234,7 +234,6 @@ class RequestLedger(Construct):
                 "ALERT_TOPIC_ARN": topic.topic_arn,
                 "QUARANTINE_BUCKET": self.bucket.bucket_name,
                 "REQUEST_BUDGETS": json.dumps(budgets, separators=(",", ":")),
-                "SLOW_BURN_SIGMAS": str(settings.slow_burn_sigmas),
             },
             timeout=Duration.minutes(2),
             memory_size=512,
@@ -294,7 +293,7 @@ class RequestLedger(Construct):
         rule = events.Rule(
             self,
             "DailyReset",
-            description="Lifts per-user Bedrock denies whose budget period has reset; slow-burn check",
+            description="Lifts per-user Bedrock denies whose budget period has reset",
             schedule=events.Schedule.cron(minute="5", hour="0"),
         )
         rule.add_target(

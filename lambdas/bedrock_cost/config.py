@@ -272,7 +272,6 @@ class RequestLogs(_Strict):
         default_factory=lambda: ["role/*", "user/*"],
         description="IAM resource patterns (after 'arn:aws:iam::<acct>:') the deny may be put on.",
     )
-    slow_burn_sigmas: Decimal = Field(default=Decimal("3"), gt=0, le=20)
 
     @field_validator("log_bucket")
     @classmethod

@@ -201,7 +201,6 @@ def lift_block(deps: Adapters, user: str, *, reason: Literal["manual", "period-r
 @dataclass
 class DailyCloseResult:
     lifted: list[str] = field(default_factory=list)
-    slow_burn_alerts: list[str] = field(default_factory=list)
 
 
 def run_daily_close(deps: Adapters, settings: IngestSettings, now: datetime) -> DailyCloseResult:
