@@ -18,6 +18,7 @@ from infra.cur_reporter import CurReporter
 from infra.dashboard import CostDashboard
 from infra.estimator import ESTIMATES_PREFIX, Estimator
 from infra.notifier import SlackNotifier
+from infra.request_ledger import RequestLedger
 from infra.state_table import StateTable
 from infra.tag_enforcer import TagEnforcer
 
@@ -71,6 +72,15 @@ class BedrockCostTrackerStack(Stack):
                 secret_name=config.alerts.slack_webhook_secret_name,
                 secret_kms_key_arn=config.alerts.slack_webhook_secret_kms_key_arn,
                 forward_non_bedrock_anomalies=config.alerts.forward_non_bedrock_anomalies,
+            )
+        if config.request_logs.enabled:
+            self.request_ledger = RequestLedger(
+                self,
+                "RequestLedger",
+                config=config,
+                analytics=self.analytics,
+                state=self.state,
+                alert_topic=self.alerts.topic,
             )
         self.alarms = CostAlarms(self, "Alarms", config=config, topic=self.alerts.topic)
         self.budgets = BedrockBudgets(self, "Budgets", config=config, topic=self.alerts.topic)

@@ -298,6 +298,67 @@ class Organization(_Strict):
         return value
 
 
+class RequestBudget(_Strict):
+    """A budget on the per-request ledger: every user (``value: "*"``) or one value."""
+
+    subject: str = Field(pattern=r"^(user|meta:[A-Za-z0-9_.\-]{1,64}|tag:[A-Za-z0-9_.:/=+\-@]{1,128})$")
+    value: str = Field(default="*", min_length=1, max_length=256)
+    period: Literal["day", "month"]
+    limit_usd: Decimal = Field(gt=0)
+    enforce: bool = Field(default=False, description="Deny bedrock:InvokeModel* to a user past 100 %.")
+
+    @model_validator(mode="after")
+    def _enforce_users_only(self) -> RequestBudget:
+        if self.enforce and self.subject != "user":
+            raise ValueError("enforce applies to 'user' budgets only (a deny names one principal)")
+        return self
+
+
+class RequestLogs(_Strict):
+    """The per-request ledger from Bedrock model invocation logs (docs/requests.md).
+
+    ``logging`` decides who owns the account's invocation-logging configuration (one per
+    account and region): ``off`` (default) leaves it untouched and deploys the ledger idle,
+    ready for logging pointed at its log group; ``create`` sets it to the stack's log group
+    and bucket (data delivery off unless ``keep_prompts``); ``adopt`` subscribes to the log
+    group an existing configuration already writes to.
+    """
+
+    enabled: bool = True
+    logging: Literal["off", "create", "adopt"] = "off"
+    log_group_name: str | None = Field(default=None, pattern=r"^[.\-_/#A-Za-z0-9]{1,512}$")
+    log_bucket: str | None = Field(default=None, description="adopt: the bucket the existing configuration writes to.")
+    log_prefix: str = Field(default="", description="adopt: the S3 key prefix of that configuration.")
+    keep_prompts: bool = Field(default=False, description="create: also deliver text, image and embedding data.")
+    retention_days: int = Field(default=30, ge=1, le=3653)
+    budgets: list[RequestBudget] = Field(default_factory=list)
+    enforcement: bool = Field(default=False, description="Grant the ingest Lambda the IAM deny (opt-in).")
+    enforce_targets: list[str] = Field(
+        default_factory=lambda: ["role/*", "user/*"],
+        description="IAM resource patterns (after 'arn:aws:iam::<acct>:') the deny may be put on.",
+    )
+
+    @field_validator("log_bucket")
+    @classmethod
+    def _bucket_name(cls, value: str | None) -> str | None:
+        if value is not None and not _BUCKET_RE.match(value):
+            raise ValueError("must be a valid S3 bucket name")
+        return value
+
+    @model_validator(mode="after")
+    def _adopt_names_group(self) -> RequestLogs:
+        if self.logging == "adopt" and not self.log_group_name:
+            raise ValueError("logging 'adopt' needs 'log_group_name' (the group the existing configuration writes to)")
+        if self.logging != "adopt" and (self.log_group_name or self.log_bucket):
+            raise ValueError("log_group_name/log_bucket are for logging 'adopt' only")
+        for target in self.enforce_targets:
+            if not re.fullmatch(r"(role|user)/[A-Za-z0-9+=,.@_/*-]{1,512}", target):
+                raise ValueError(f"enforce_targets: {target!r} is not a 'role/<pattern>' or 'user/<pattern>'")
+        if any(b.enforce for b in self.budgets) and not self.enforcement:
+            raise ValueError("a budget sets 'enforce' but request_logs.enforcement is false")
+        return self
+
+
 class Config(_Strict):
     """The whole deployment configuration."""
 
@@ -315,6 +376,7 @@ class Config(_Strict):
     estimator: Estimator = Field(default_factory=Estimator)
     pricing: Pricing = Field(default_factory=Pricing)
     organization: Organization | None = None
+    request_logs: RequestLogs = Field(default_factory=RequestLogs)
 
     @field_validator("regions")
     @classmethod

@@ -311,3 +311,35 @@ def test_recommendations_have_five_kinds_and_stay_below_the_spend(demo: DemoRun)
 def test_drift_widget_has_data(demo: DemoRun) -> None:
     line = next(line for line in demo.stdout.splitlines() if line.startswith("Dashboard:"))
     assert "EstimateDriftPct" not in line.split("none yet:", 1)[-1] if "none yet:" in line else True
+
+
+def test_request_ledger_step_counts_redelivery_once_alerts_once_and_blocks_then_lifts(demo: DemoRun) -> None:
+    if "requests_step" not in PRESENT_STEPS:
+        pytest.skip("requests_step not installed")
+    # requests_by_user.csv is the `requests --by user` CSV
+    with (demo.out / "requests_by_user.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == [
+        "user", "cost_usd", "requests", "input_tokens", "output_tokens",
+        "cache_read_tokens", "cache_write_tokens", "unpriced_requests",
+    ]  # fmt: skip
+    assert "by customer (request metadata):" in demo.stdout
+    line = next(x for x in demo.stdout.splitlines() if "ingest via subscription payloads" in x)
+    counted = int(re.search(r"(\d+) counted", line).group(1))  # type: ignore[union-attr]
+    redelivered = int(re.search(r"(\d+) redelivered", line).group(1))  # type: ignore[union-attr]
+    # The well-formed lines are each counted once; the redelivered batch adds nothing
+    assert counted == sum(int(r["requests"]) for r in rows)
+    assert redelivered > 0
+    assert "1 control message ignored" in line
+    # One user's budget: each threshold alerted once, one block and one unblock
+    ledger = [
+        json.loads(str(n["Message"]))
+        for n in _jsonl(demo.out / "alerts.jsonl")
+        if "request-budget" in str(n["Message"])
+    ]
+    thresholds = [a["figures"]["threshold_pct"] for a in ledger if "threshold_pct" in a.get("figures", {})]
+    assert sorted(thresholds, key=int) == ["50", "75", "90", "100"]
+    assert len({a["subject"]["value"] for a in ledger if "value" in a["subject"]}) == 1
+    assert sorted(a["subject"]["action"] for a in ledger if "action" in a["subject"]) == ["blocked", "unblocked"]
+    assert "denied (bedrock-cost-budget-deny-" in demo.stdout
+    assert "-> lifted" in demo.stdout

@@ -40,6 +40,16 @@ PERIOD_SECONDS = 60
 DISCOVERY_TTL_SECONDS = 300.0
 """ListMetrics answers are reused this long; late-listed ids are back-filled by the run."""
 
+MANTLE_NAMESPACE = "AWS/BedrockMantle"
+MANTLE_METRIC_FIELDS: dict[str, str] = {
+    "Inferences": "invocations",
+    "TotalInputTokens": "input",
+    "TotalOutputTokens": "output",
+}
+"""``AWS/BedrockMantle`` metric -> ``Counts`` field (reference §3: dimensions Project, Model).
+UNSURE: ``TotalOutputTokens`` is inferred from ``TotalInputTokens``; a name that does not
+exist returns no data (an under-estimate shown as zero output), never an error."""
+
 T = TypeVar("T")
 
 
@@ -86,6 +96,39 @@ class Backoff:
 
 def _query_id(index: int, metric_index: int) -> str:
     return f"m{index}_{metric_index}"
+
+
+def mantle_queries(
+    series: Sequence[tuple[str, str]],
+) -> tuple[list[MetricDataQueryTypeDef], dict[str, tuple[str, str]]]:
+    """GetMetricData queries for bedrock-mantle (project, model) series, and each query's owner.
+
+    The owner is the *model* (projects of one model sum into it), so mantle spend is priced
+    like any other model id; mantle traffic never appears in ``AWS/Bedrock``, so nothing is
+    counted twice.
+    """
+    queries: list[MetricDataQueryTypeDef] = []
+    owner: dict[str, tuple[str, str]] = {}
+    for index, (project, model) in enumerate(series):
+        for metric_index, (metric_name, field_name) in enumerate(MANTLE_METRIC_FIELDS.items()):
+            query_id = f"mantle{index}_{metric_index}"
+            owner[query_id] = (model, field_name)
+            queries.append(
+                {
+                    "Id": query_id,
+                    "MetricStat": {
+                        "Metric": {
+                            "Namespace": MANTLE_NAMESPACE,
+                            "MetricName": metric_name,
+                            "Dimensions": [{"Name": "Project", "Value": project}, {"Name": "Model", "Value": model}],
+                        },
+                        "Period": PERIOD_SECONDS,
+                        "Stat": "Sum",
+                    },
+                    "ReturnData": True,
+                }
+            )
+    return queries, owner
 
 
 class CloudWatchBedrockMetrics:
@@ -182,6 +225,37 @@ class CloudWatchBedrockMetrics:
         return {
             model_id: {minute: Counts.from_fields(fields) for minute, fields in sorted(minutes.items())}
             for model_id, minutes in values.items()
+        }
+
+    def discover_mantle_series(self) -> list[tuple[str, str]]:
+        """Every (Project, Model) pair with ``AWS/BedrockMantle`` metrics in the last two weeks."""
+        backoff = self._backoff()
+        found: set[tuple[str, str]] = set()
+        token: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"Namespace": MANTLE_NAMESPACE, "MetricName": "Inferences"}
+            if token:
+                kwargs["NextToken"] = token
+            page = backoff.call(functools.partial(self._client.list_metrics, **kwargs), "listing AWS/BedrockMantle")
+            for metric in page.get("Metrics", []):
+                dims = {str(d.get("Name")): str(d.get("Value", "")) for d in metric.get("Dimensions", [])}
+                if set(dims) == {"Project", "Model"} and dims["Model"]:
+                    found.add((dims["Project"], dims["Model"]))
+            token = page.get("NextToken")
+            if not token:
+                return sorted(found)
+
+    def read_mantle_usage(self, start: datetime, end: datetime) -> dict[str, dict[datetime, Counts]]:
+        """1-minute bedrock-mantle sums per model over ``[start, end)`` (all projects)."""
+        queries, owner = mantle_queries(self.discover_mantle_series())
+        values: dict[str, dict[datetime, dict[str, int]]] = {}
+        backoff = self._backoff()
+        for offset in range(0, len(queries), MAX_QUERIES_PER_CALL):
+            batch = queries[offset : offset + MAX_QUERIES_PER_CALL]
+            self._read_batch(batch=batch, owner=owner, start=start, end=end, values=values, backoff=backoff)
+        return {
+            model: {minute: Counts.from_fields(fields) for minute, fields in sorted(minutes.items())}
+            for model, minutes in values.items()
         }
 
     def _read_batch(

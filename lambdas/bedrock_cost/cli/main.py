@@ -29,6 +29,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bedrock_cost.cli.reconcile_cmd",
     "bedrock_cost.cli.forecast_cmd",
     "bedrock_cost.cli.recommend_cmd",
+    "bedrock_cost.cli.requests_cmd",
+    "bedrock_cost.cli.generate_logs_cmd",
+    "bedrock_cost.cli.budget_cmd",
 )
 
 COMMAND_NAMES: dict[str, str] = {
@@ -43,6 +46,9 @@ COMMAND_NAMES: dict[str, str] = {
     "reconcile": "bedrock_cost.cli.reconcile_cmd",
     "forecast": "bedrock_cost.cli.forecast_cmd",
     "recommend": "bedrock_cost.cli.recommend_cmd",
+    "requests": "bedrock_cost.cli.requests_cmd",
+    "generate-logs": "bedrock_cost.cli.generate_logs_cmd",
+    "budget": "bedrock_cost.cli.budget_cmd",
 }
 """Which module registers which sub-command, so a run imports only the one it needs
 (the demo pulls in the AWS emulator, the estimator boto3 and X-Ray: none of that

@@ -50,6 +50,7 @@ STEPS: tuple[str, ...] = (
     "outlook_step",
     "tags_step",
     "alerts_step",
+    "requests_step",
     "dashboard_step",
 )
 """Step modules under ``bedrock_cost.demo``, run in this order."""

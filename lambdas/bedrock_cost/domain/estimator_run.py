@@ -249,6 +249,25 @@ def _minutes(start: datetime, end: datetime) -> list[datetime]:
     return [start + timedelta(minutes=i) for i in range(minutes_between(start, end))]
 
 
+def with_mantle(usage: UsageData, source: object, start: datetime, end: datetime) -> UsageData:
+    """Add bedrock-mantle usage (``AWS/BedrockMantle``, not in ``AWS/Bedrock``) to ``usage``.
+
+    Sources that cannot read mantle metrics (``read_mantle_usage`` absent) add nothing.
+    """
+    read = getattr(source, "read_mantle_usage", None)
+    if read is None:
+        return usage
+    mantle: UsageData = read(start, end)
+    if not mantle:
+        return usage
+    merged: dict[str, dict[datetime, Counts]] = {model: dict(minutes) for model, minutes in usage.items()}
+    for model, minutes in mantle.items():
+        target = merged.setdefault(model, {})
+        for minute, counts in minutes.items():
+            target[minute] = target[minute] + counts if minute in target else counts
+    return merged
+
+
 def run_region(
     region: str,
     *,
@@ -279,6 +298,7 @@ def run_region(
         backfill_start = max(earliest, plan.start - timedelta(minutes=settings.new_model_lookback_minutes))
     read_start = floor_hour(backfill_start)
     usage = source.read_usage(model_ids, read_start, plan.end) if model_ids else {}
+    usage = with_mantle(usage, source, read_start, plan.end)
     resolved = resolve_all(usage, directory, model_catalog)
     usage = _with_data(usage, resolved)
 
