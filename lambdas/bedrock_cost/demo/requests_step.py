@@ -1,6 +1,6 @@
 """Demo step: the per-request ledger, from invocation logs to a per-user deny and back.
 
-Generated invocation logs for the demo day (the last day of the period) are reported with
+Generated invocation logs for the demo day (the day before the demo's "now", the estimate's day) are reported with
 ``bedrock-cost requests`` (cost per developer and per customer, ``requests_by_user.csv``),
 then replayed as the CloudWatch Logs subscription would deliver them: base64 gzip
 ``DATA_MESSAGE`` batches, one ``CONTROL_MESSAGE`` and one batch delivered twice, into the
@@ -16,7 +16,7 @@ import contextlib
 import gzip
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -87,7 +87,13 @@ def _target(principal: str, endpoint_url: str, region: str) -> None:
 
 def run(ctx: DemoContext) -> None:
     year, month = (int(p) for p in ctx.period.split("-"))
-    day = datetime(year, month, calendar.monthrange(year, month)[1], tzinfo=UTC)
+    last_day = datetime(year, month, calendar.monthrange(year, month)[1], tzinfo=UTC)
+    # The demo's one "now": the logs cover the day before it, the day the estimate covers too.
+    day = (
+        (ctx.now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1))
+        if ctx.now
+        else last_day
+    )
     logs = ctx.out_dir / "invocation_logs"
     generate_logs(logs, start=day, hours=24, records=RECORDS, seed=5)
 
