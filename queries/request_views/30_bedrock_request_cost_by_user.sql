@@ -3,12 +3,6 @@ CREATE OR REPLACE VIEW {{database}}.bedrock_request_cost_by_user AS
 SELECT
   day,
   "user",
-  SUM(cost_usd) AS cost_usd,
-  COUNT(*) AS requests,
-  SUM(input_tokens) AS input_tokens,
-  SUM(output_tokens) AS output_tokens,
-  SUM(cache_read_tokens) AS cache_read_tokens,
-  SUM(cache_write_tokens) AS cache_write_tokens,
-  SUM(CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END) AS unpriced_requests
+  {{request_sums}}
 FROM {{database}}.bedrock_request_cost
 GROUP BY 1, 2

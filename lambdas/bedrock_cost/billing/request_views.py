@@ -74,6 +74,18 @@ def long_context_rows() -> str:
     )
 
 
+REQUEST_SUMS = (
+    "SUM(cost_usd) AS cost_usd,\n"
+    "  COUNT(*) AS requests,\n"
+    "  SUM(input_tokens) AS input_tokens,\n"
+    "  SUM(output_tokens) AS output_tokens,\n"
+    "  SUM(cache_read_tokens) AS cache_read_tokens,\n"
+    "  SUM(cache_write_tokens) AS cache_write_tokens,\n"
+    "  SUM(CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END) AS unpriced_requests"
+)
+"""The sums every per-request aggregate view shares: the ``requests`` CLI's columns, unpriced counted apart."""
+
+
 def render_request_views(database: str, table: str, catalog: PriceCatalog) -> list[RenderedQuery]:
     """``CREATE OR REPLACE VIEW`` statements for the ledger views, in dependency order."""
     fragments = {
@@ -82,9 +94,12 @@ def render_request_views(database: str, table: str, catalog: PriceCatalog) -> li
         "request_price_rows": request_price_rows(catalog),
         "model_alias_rows": model_alias_rows(),
         "long_context_rows": long_context_rows(),
+        "request_sums": REQUEST_SUMS,
     }
     return [render(name, fragments) for name in request_view_queries()]
 
 
 def drop_request_view_statements(database: str) -> list[str]:
-    return [f'DROP VIEW IF EXISTS "{database}"."{name}"' for name in reversed(request_view_names())]
+    """``DROP VIEW`` for every ledger view, dependants first, identifiers quoted by the one quoting function."""
+    schema = quote_identifier(database)
+    return [f"DROP VIEW IF EXISTS {schema}.{quote_identifier(name)}" for name in reversed(request_view_names())]
