@@ -9,14 +9,16 @@ groups with the same catalog and ``price_usage``: one SQL, one pricing, three us
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from bedrock_cost.domain.budget_forecast import month_bounds
 from bedrock_cost.domain.model_catalog import load_model_catalog
 from bedrock_cost.domain.model_resolution import ProfileDirectory
 from bedrock_cost.domain.pricing import PriceCatalog
 from bedrock_cost.domain.reconcile import EstimatedSpend
+from bedrock_cost.domain.request_recommendations import CallerPrompts
 from bedrock_cost.domain.request_report import ModelResolver, UsageGroup
 from bedrock_cost.domain.request_spend import daily_spend
 
@@ -59,3 +61,51 @@ def request_log_spend(
     """The request-log clock's spend of ``period`` per day, model, account and region, both ways."""
     groups = usage_groups(logs, DAY_ACCOUNT_REGION, *period_window(period))
     return daily_spend(groups, resolver_for(profiles), {False: list_prices, True: calibrated_prices})
+
+
+def _prompt_size_by_day() -> str:
+    from bedrock_cost.domain.request_recommendations import LARGE_PROMPT_TOKENS
+
+    size = (
+        f"CASE WHEN input_tokens + cache_read_tokens + cache_write_tokens >= {int(LARGE_PROMPT_TOKENS)} "
+        "THEN 'large' ELSE 'small' END"
+    )
+    return f"concat({size}, '|', day)"
+
+
+def caller_prompts(
+    logs: Path, period: str, profiles: ProfileDirectory, catalog: PriceCatalog
+) -> tuple[list[CallerPrompts], int]:
+    """Large-prompt usage per user and model in ``period``'s logs, and the number of days logged."""
+    from bedrock_cost.domain.identity import identify
+    from bedrock_cost.domain.invocation_log import TokenUsage
+    from bedrock_cost.domain.request_pricing import price_usage
+    from bedrock_cost.domain.request_report import model_key
+
+    resolver = resolver_for(profiles)
+    days: set[str] = set()
+    sums: dict[tuple[str, str], list[Any]] = {}
+    for group in usage_groups(logs, _prompt_size_by_day(), *period_window(period)):
+        if group.requests == 0 or not group.dim:
+            continue
+        size, day = group.dim.split("|")
+        days.add(day)
+        if size != "large" or group.tier != "on-demand" or group.usage.input == 0:
+            continue
+        resolved = resolver(group.model_id)
+        priced = price_usage(
+            TokenUsage(input=group.usage.input), resolved, catalog, tier=group.tier, long_context=group.long_context
+        )
+        read = price_usage(TokenUsage(cache_read=1_000_000), resolved, catalog, tier=group.tier, long_context=False)
+        if priced.cost is None:
+            continue  # unpriced: no advice in dollars we cannot back
+        entry = sums.setdefault((identify(group.principal).user, model_key(resolved)), [0, 0, 0, Decimal(0), read.cost])
+        entry[0] += group.requests - group.errors
+        entry[1] += group.usage.input
+        entry[2] += group.usage.cache_read
+        entry[3] += priced.cost
+    callers = [
+        CallerPrompts(user, model, n, tokens, reads, cost, cost * 1_000_000 / tokens, read_price)
+        for (user, model), (n, tokens, reads, cost, read_price) in sorted(sums.items())
+    ]
+    return callers, len(days)
