@@ -8,19 +8,20 @@ groups with the same catalog and ``price_usage``: one SQL, one pricing, three us
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
-from bedrock_cost.domain.budget_forecast import month_bounds
+from bedrock_cost.domain.budget_forecast import BudgetForecast, forecast_budget, month_bounds
 from bedrock_cost.domain.model_catalog import load_model_catalog
 from bedrock_cost.domain.model_resolution import ProfileDirectory
-from bedrock_cost.domain.pricing import PriceCatalog
+from bedrock_cost.domain.pricing import PriceCatalog, previous_period
 from bedrock_cost.domain.reconcile import EstimatedSpend
 from bedrock_cost.domain.request_recommendations import CallerPrompts
 from bedrock_cost.domain.request_report import ModelResolver, UsageGroup
-from bedrock_cost.domain.request_spend import daily_spend
+from bedrock_cost.domain.request_spend import daily_by_user, daily_spend, user_budget_limits
 
 SQL_GROUPS: Final = "requests/usage_groups"
 DAY: Final = "day"
@@ -109,3 +110,30 @@ def caller_prompts(
         for (user, model), (n, tokens, reads, cost, read_price) in sorted(sums.items())
     ]
     return callers, len(days)
+
+
+def user_forecasts(
+    logs: Path,
+    period: str,
+    budgets: Sequence[Any],
+    as_of: date | None,
+    *,
+    profiles: ProfileDirectory,
+    catalog: PriceCatalog,
+) -> tuple[list[BudgetForecast], int]:
+    """Month-end projection per user with a ``user`` budget, from each user's daily spend in the logs.
+
+    The series covers ``period`` and the month before it (the trailing window of early days),
+    projected with the budget forecast's method and crossing rule. ``as_of`` defaults to the
+    day after the newest logged day. Returns the forecasts and the requests left unpriced."""
+    since, _ = period_window(previous_period(period))
+    _, until = period_window(period)
+    groups = usage_groups(logs, DAY, since, until)
+    series, unpriced = daily_by_user(groups, resolver_for(profiles), catalog)
+    if as_of is None:
+        logged = [d for days in series.values() for d in days if f"{d:%Y-%m}" == period]
+        as_of = max(logged) + timedelta(days=1) if logged else date.fromisoformat(f"{period}-01")
+        if f"{as_of:%Y-%m}" != period:
+            as_of -= timedelta(days=1)
+    limits = user_budget_limits(budgets, series)
+    return [forecast_budget(f"user={u}", series.get(u, {}), limit, as_of) for u, limit in limits.items()], unpriced
