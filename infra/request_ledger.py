@@ -234,6 +234,7 @@ class RequestLedger(Construct):
                 "ALERT_TOPIC_ARN": topic.topic_arn,
                 "QUARANTINE_BUCKET": self.bucket.bucket_name,
                 "REQUEST_BUDGETS": json.dumps(budgets, separators=(",", ":")),
+                "SLOW_BURN_SIGMA": str(config.request_logs.slow_burn_sigma),
             },
             timeout=Duration.minutes(2),
             memory_size=512,

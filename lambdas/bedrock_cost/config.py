@@ -332,6 +332,13 @@ class RequestLogs(_Strict):
     keep_prompts: bool = Field(default=False, description="create: also deliver text, image and embedding data.")
     retention_days: int = Field(default=30, ge=1, le=3653)
     budgets: list[RequestBudget] = Field(default_factory=list)
+    slow_burn_sigma: Decimal = Field(
+        default=Decimal(3),
+        gt=0,
+        le=100,
+        description="Slow-burn alert when a user's or customer's day is this many standard deviations "
+        "above its trailing 14-day, weekday-aware baseline.",
+    )
     enforcement: bool = Field(default=False, description="Grant the ingest Lambda the IAM deny (opt-in).")
     enforce_targets: list[str] = Field(
         default_factory=lambda: ["role/*", "user/*"],

@@ -1,7 +1,8 @@
 -- One row per invocation-log line: identity, model as passed, the billed token counts and flags.
 -- Body usage (data delivery on) wins over the envelope counts; disagreements are flagged.
 -- Error records count as requests with no tokens; lines that are not a ModelInvocationLog are
--- kept as malformed = 1 (the JSON reader turns an unparseable line into a row of NULLs).
+-- kept as malformed = 1 (the JSON reader turns an unparseable line into a row of NULLs) and carry no
+-- tokens: a line of another schema may still parse, but it is counted, never priced.
 CREATE OR REPLACE VIEW {{database}}.bedrock_invocation_usage AS
 WITH raw AS (
   SELECT
@@ -60,13 +61,13 @@ SELECT
   CASE WHEN error_code IS NULL THEN 0 ELSE 1 END AS is_error,
   CASE WHEN lower(operation) LIKE '%invocationjob%' OR lower(operation) LIKE '%batch%' THEN 'batch'
     ELSE 'on-demand' END AS tier,
-  CASE WHEN error_code IS NOT NULL THEN 0 WHEN has_body = 1 THEN COALESCE(body_input, 0) ELSE env_input END AS input_tokens,
-  CASE WHEN error_code IS NOT NULL THEN 0 WHEN has_body = 1 THEN COALESCE(body_output, 0) ELSE env_output END AS output_tokens,
-  CASE WHEN error_code IS NOT NULL THEN 0 WHEN has_body = 1 THEN body_cache_read ELSE env_cache_read END AS cache_read_tokens,
-  CASE WHEN error_code IS NOT NULL THEN 0 WHEN has_body = 1 THEN body_cache_write ELSE env_cache_write END AS cache_write_tokens,
-  CASE WHEN error_code IS NOT NULL OR has_body = 0 THEN 0
+  CASE WHEN error_code IS NOT NULL OR malformed = 1 THEN 0 WHEN has_body = 1 THEN COALESCE(body_input, 0) ELSE env_input END AS input_tokens,
+  CASE WHEN error_code IS NOT NULL OR malformed = 1 THEN 0 WHEN has_body = 1 THEN COALESCE(body_output, 0) ELSE env_output END AS output_tokens,
+  CASE WHEN error_code IS NOT NULL OR malformed = 1 THEN 0 WHEN has_body = 1 THEN body_cache_read ELSE env_cache_read END AS cache_read_tokens,
+  CASE WHEN error_code IS NOT NULL OR malformed = 1 THEN 0 WHEN has_body = 1 THEN body_cache_write ELSE env_cache_write END AS cache_write_tokens,
+  CASE WHEN error_code IS NOT NULL OR malformed = 1 OR has_body = 0 THEN 0
     ELSE least(body_cache_write_1h, body_cache_write) END AS cache_write_1h_tokens,
-  CASE WHEN error_code IS NULL AND has_body = 1 AND (
+  CASE WHEN error_code IS NULL AND malformed = 0 AND has_body = 1 AND (
       COALESCE(body_input, 0) <> env_input OR COALESCE(body_output, 0) <> env_output
       OR body_cache_read <> env_cache_read OR body_cache_write <> env_cache_write) THEN 1 ELSE 0 END AS disagreement
 FROM chosen

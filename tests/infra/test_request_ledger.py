@@ -123,6 +123,7 @@ def test_ingest_lambda_has_an_encrypted_on_failure_queue_and_no_batching_window(
     assert {"subject": "user", "value": "*", "period": "day", "limit_usd": "25", "enforce": True} in budgets
     assert "ALERT_TOPIC_ARN" in env
     assert "LEDGER_TABLE" in env
+    assert env["SLOW_BURN_SIGMA"] == "3"  # request_logs.slow_burn_sigma, its default
 
 
 def test_glue_table_projects_account_region_and_hour(ledger):

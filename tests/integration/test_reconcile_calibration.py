@@ -93,8 +93,8 @@ def test_bad_inputs_are_one_line_exit_two(scenario_dirs, tmp_path, capsys):
     assert all(line.startswith("bedrock-cost: error:") for line in err.splitlines())
 
 
-def test_log_clock_flag_is_accepted_and_says_what_is_missing(scenario_dirs, tmp_path, capsys):
+def test_an_empty_log_folder_is_bad_input_naming_logs(scenario_dirs, tmp_path, capsys):
     cur, estimates, _ = scenario_dirs
     code, _ = _reconcile(cur, estimates, "--logs", str(tmp_path))
     assert code == 2
-    assert "--logs" in capsys.readouterr().err
+    assert "--logs: no *.json.gz under" in capsys.readouterr().err

@@ -12,6 +12,7 @@ import json
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 PRICES = json.loads((Path(__file__).resolve().parents[2] / "lambdas/bedrock_cost/data/prices.json").read_text())
 MODEL_OF = {
@@ -44,12 +45,14 @@ def _user(arn: str) -> str:
     return parts[-1]
 
 
-def oracle(folder: Path, profiles: dict[str, str]) -> dict[str, dict[str, Decimal]]:
-    """``{"user": {...}, "customer": {...}, "model": {...}}`` -> exact USD (priced requests only).
+def oracle(folder: Path, profiles: dict[str, str]) -> dict[str, dict[Any, Decimal]]:
+    """``{"user": {...}, "customer": {...}, "model": {...}, "day_model_account_region": {...}}`` -> exact
+    USD (priced requests only); the last is keyed ``(YYYY-MM-DD, model, account, region)``.
 
     ``profiles`` maps an application-profile ARN to the model id it was copied from.
     """
-    out: dict[str, dict[str, Decimal]] = {k: defaultdict(Decimal) for k in ("user", "customer", "model")}
+    keys = ("user", "customer", "model", "day_model_account_region")
+    out: dict[str, dict[Any, Decimal]] = {k: defaultdict(Decimal) for k in keys}
     for path in sorted(folder.rglob("*.json.gz")):
         with gzip.open(path, "rt", encoding="utf-8") as handle:
             lines = handle.read().splitlines()
@@ -85,4 +88,5 @@ def oracle(folder: Path, profiles: dict[str, str]) -> dict[str, dict[str, Decima
             out["user"][_user(rec["identity"]["arn"])] += cost
             out["customer"][(rec.get("requestMetadata") or {}).get("customer", "(none)")] += cost
             out["model"][model] += cost
+            out["day_model_account_region"][(rec["timestamp"][:10], model, rec["accountId"], rec["region"])] += cost
     return out

@@ -129,7 +129,7 @@ def test_request_log_clock_is_compared_as_given():
     result = reconcile(
         [est(D1, "input", 1_000_000)], [bill(D1, "input", 1_000_000, "3")], list_prices=CATALOG, other_estimates=[spend]
     )
-    row = next(r for r in result.rows if r.clock == "requests")
+    row = next(r for r in result.rows if r.clock == "request-logs")
     assert row.drift_pct == Decimal("10.00")
 
 

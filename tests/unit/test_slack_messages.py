@@ -26,6 +26,7 @@ from bedrock_cost.domain.slack_messages import (
     render,
     render_unrecognised,
 )
+from bedrock_cost.domain.slow_burn import SlowBurn, slow_burn_alert
 
 pytestmark = pytest.mark.unit
 
@@ -33,6 +34,7 @@ SNAPSHOTS = Path(__file__).resolve().parents[1] / "snapshots" / "slack"
 SAMPLES = Path(__file__).resolve().parents[1] / "snapshots" / "aws_samples"
 UPDATE = os.environ.get("UPDATE_SNAPSHOTS") == "1"
 
+SIGMAS = Decimal("11.7")
 ONE_OF_EACH: dict[AlertKind, Alert] = {
     "budget_threshold": Alert(
         kind="budget_threshold",
@@ -129,6 +131,14 @@ ONE_OF_EACH: dict[AlertKind, Alert] = {
         subject={},
         details=[],
     ),
+    "slow_burn": slow_burn_alert(
+        SlowBurn(
+            "user=ana@example.com", date(2026, 11, 23), 41_250_000, Decimal(13_100_000), Decimal(2_400_000), SIGMAS
+        ),
+        "user",
+        "ana@example.com",
+        Decimal(3),
+    ),
 }
 
 
@@ -171,6 +181,7 @@ def test_each_kind_shows_its_primary_figure_first_with_money_formatted(kind: Ale
         "untagged_spend": "*Untagged cost*\n$1,204.17",
         "estimate_drift": "*Drift*\n14.2 %",
         "recommendations": "*Savings a month*\n$6,778.58",
+        "slow_burn": "*Spent*\n$41.25",
     }[kind]
     assert first == expected_first
 

@@ -38,3 +38,16 @@ def test_a_normal_monday_after_a_quiet_weekend_does_not_alert():
 
 def test_too_little_history_never_alerts():
     assert check("user=new", DAY, {DAY - timedelta(days=1): 10, DAY: 10_000_000}, Decimal(3)) is None
+
+
+def test_judge_names_each_burning_subject_once_per_day_and_stays_silent_on_steady_spend():
+    from bedrock_cost.domain.slow_burn import judge
+
+    burning = _history(1_000_000) | {DAY: 3_000_000}
+    steady = _history(1_000_000) | {DAY: 1_000_000}
+    alerts = judge(DAY, {("user", "ana"): burning, ("meta:customer", "acme"): steady}, Decimal(3))
+    assert [a.dedupe_key for a in alerts] == ["slow_burn#user=ana#2026-10-19"]
+    assert alerts[0].kind == "slow_burn"
+    assert alerts[0].figures["spent_usd"] == "3.00"
+    assert alerts[0].figures["baseline_usd"] == "1.00"
+    assert alerts[0].figures["sigmas_above"] == "flat baseline"

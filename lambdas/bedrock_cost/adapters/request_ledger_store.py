@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +30,9 @@ MARKER_TTL_SECONDS = 40 * 24 * 3600
 MAX_ITEMS = 100
 BLOCKS_PK = "blocks"
 """Partition of the enforcement blocks (sort key: the user)."""
+SUBJECTS_PK = "ledger#subjects"
+"""Which subject values spent on a day (sort key ``day#YYYY-MM-DD``, a string set): what the
+daily slow-burn check reads instead of scanning a table full of request markers."""
 
 
 @dataclass(frozen=True)
@@ -160,6 +163,30 @@ class LedgerStore:
                     out[(item["pk"]["S"], item["sk"]["S"])] = int(item["cost_micro_usd"]["N"])
                 request = dict(response.get("UnprocessedKeys") or {})
         return out
+
+    def note_subjects(self, members_by_day: Mapping[str, Iterable[str]]) -> None:
+        """Add ``subject=value`` members to each day's set (``ADD`` to a string set: a retry or a
+        redelivered batch adds nothing new, so this write needs no marker). Written after the
+        counters: a crash in between is repaired by the redelivery, which notes them again."""
+        expires = str(int(time.time()) + MARKER_TTL_SECONDS)
+        for day, members in sorted(members_by_day.items()):
+            listed = sorted(set(members))
+            if not listed:
+                continue
+            self._db.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": SUBJECTS_PK}, "sk": {"S": f"day#{day}"}},
+                UpdateExpression="ADD members :m SET expires_at = :e",
+                ExpressionAttributeValues={":m": {"SS": listed}, ":e": {"N": expires}},
+            )
+
+    def subjects(self, day: str) -> list[tuple[str, str]]:
+        """(subject, value) pairs that spent on ``day`` (``YYYY-MM-DD``)."""
+        item = self._db.get_item(
+            TableName=self._table, Key={"pk": {"S": SUBJECTS_PK}, "sk": {"S": f"day#{day}"}}, ConsistentRead=True
+        ).get("Item", {})
+        members = item.get("members", {}).get("SS", [])
+        return sorted((subject, value) for subject, _, value in (m.partition("=") for m in members))
 
     def record_block(self, user: str, period_key: str, principal: str, state: str) -> None:
         """Record ``state`` (``blocked``, or ``lifted`` by hand until the period resets) for ``user``.

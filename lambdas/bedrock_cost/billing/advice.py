@@ -12,6 +12,7 @@ from bedrock_cost.billing.reporting import report_fragments
 from bedrock_cost.billing.sql import render
 from bedrock_cost.domain.pricing import PriceCatalog
 from bedrock_cost.domain.recommendations import ProvisionedUse, Recommendation, UsageLine, recommend
+from bedrock_cost.domain.request_recommendations import CallerPrompts, caching_by_caller
 from bedrock_cost.money import decimal_usd
 
 RECOMMEND_COLUMNS = ("kind", "subject", "saving_usd_month", "confidence", "evidence")
@@ -50,11 +51,15 @@ def recommendations(
     period: str,
     catalog: PriceCatalog,
     tokens_served: dict[str, dict[str, int]] | None = None,
+    callers: tuple[Sequence[CallerPrompts], int] | None = None,
 ) -> tuple[list[Recommendation], Decimal]:
     """The period's recommendations (monthly dollars) and the month-scaled spend they come from.
 
     ``tokens_served``: model -> kind -> tokens its provisioned throughput served in the
-    period (metrics clock); without it provisioned utilisation cannot be judged."""
+    period (metrics clock); without it provisioned utilisation cannot be judged.
+    ``callers``: large-prompt usage per user and model from invocation logs and the days
+    they cover; for every model the logs saw, prompt caching is advised per caller instead
+    of per model (the same input dollars are never promised twice)."""
     lines, days, provisioned = usage_lines(engine, period)
     year, month = (int(x) for x in period.split("-"))
     factor = Decimal(calendar.monthrange(year, month)[1]) / Decimal(max(days, 1))
@@ -69,7 +74,16 @@ def recommendations(
         if model in (tokens_served or {})
     ]
     spend = (sum((line.cost_usd for line in lines), Decimal(0)) + sum(provisioned.values(), Decimal(0))) * factor
-    return recommend(lines, month_factor=factor, catalog_price=price, provisioned=uses), spend
+    items = recommend(lines, month_factor=factor, catalog_price=price, provisioned=uses)
+    if callers is not None:
+        prompts, logged_days = callers
+        seen = {c.model for c in prompts}
+        log_factor = Decimal(calendar.monthrange(year, month)[1]) / Decimal(max(logged_days, 1))
+        items = [r for r in items if not (r.kind == "prompt-caching" and r.subject in seen)]
+        items = sorted(
+            [*items, *caching_by_caller(prompts, log_factor)], key=lambda r: (-r.saving_usd_month, r.kind, r.subject)
+        )
+    return items, spend
 
 
 def contract_rows(items: Sequence[Recommendation]) -> list[dict[str, str]]:

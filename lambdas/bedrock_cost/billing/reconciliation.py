@@ -21,6 +21,7 @@ from bedrock_cost.billing.sql import render
 from bedrock_cost.domain.pricing import PriceCatalog, PriceLayer
 from bedrock_cost.domain.reconcile import (
     BilledLine,
+    Clock,
     EstimatedSpend,
     EstimateLine,
     Reconciliation,
@@ -31,7 +32,7 @@ from bedrock_cost.domain.reconcile import (
 from bedrock_cost.money import decimal_usd
 
 RECONCILE_COLUMNS = ("day", "model", "account", "region", "estimated_usd", "billed_usd", "drift_pct", "calibrated")
-"""DESIGN §4.2; ``clock`` (metrics or requests) follows as an extra column."""
+"""DESIGN §4.2; ``clock`` (``metrics`` or ``request-logs``) follows as an extra column."""
 
 
 def billed_token_lines(engine: QueryEngine, period: str) -> list[BilledLine]:
@@ -100,6 +101,8 @@ def summary_lines(result: Reconciliation) -> list[str]:
         return [*result.notes]
     days = f"{result.days[0]} to {result.days[-1]} ({len(result.days)} day(s))"
     lines = [f"Reconciled like for like, {days}: estimate (metrics clock) against billed token usage"]
+    if any(r.clock == "request-logs" for r in result.rows):
+        lines.append("  request-log clock: invocation logs priced per request (period CUR prices when calibrated)")
     for model in sorted(result.models, key=lambda m: (-m.billed_usd, m.model)):
         plain = "unpriced" if model.drift_pct is None else f"{model.drift_pct:+} %"
         tuned = "unpriced" if model.calibrated_drift_pct is None else f"{model.calibrated_drift_pct:+} %"
@@ -107,10 +110,11 @@ def summary_lines(result: Reconciliation) -> list[str]:
             f"  {model.model:<24} billed ${decimal_usd(model.billed_usd, Decimal('0.01')):>10}  "
             f"uncalibrated {plain:>9}  calibrated {tuned:>8}  ({model.cause}: {model.explanation})"
         )
-    for calibrated in (False, True):
-        estimated, billed = result.total(calibrated)
-        drift = result.total_drift_pct(calibrated)
-        label = "calibrated" if calibrated else "uncalibrated"
+    clocks: list[Clock] = [c for c in ("metrics", "request-logs") if any(r.clock == c for r in result.rows)]
+    for clock, calibrated in ((c, cal) for c in clocks for cal in (False, True)):
+        estimated, billed = result.total(calibrated, clock)
+        drift = result.total_drift_pct(calibrated, clock)
+        label = ("calibrated" if calibrated else "uncalibrated") + ("" if clock == "metrics" else f" ({clock})")
         shown = "unpriced" if estimated is None else decimal_usd(estimated, Decimal("0.01"))
         lines.append(
             f"  total {label}: estimated ${shown} "

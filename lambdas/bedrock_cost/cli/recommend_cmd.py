@@ -17,13 +17,19 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "recommend",
         help="savings recommendations with monthly dollars, from effective prices in CUR",
-        description="Prompt caching, model right-sizing, batch for workload roles, global routing, "
+        description="Prompt caching (per caller with --logs), model right-sizing, batch for workload roles, "
+        "global routing, "
         "provisioned-throughput utilisation and unread one-hour cache writes, each with its monthly "
         "saving (never above the spend it comes from) and one line of evidence.",
     )
     parser.add_argument("--cur", type=Path, required=True, help="CUR 2.0 export folder or a Parquet file")
     parser.add_argument(
-        "--logs", type=Path, help="invocation-log folder (per-request evidence; needs the requests module)"
+        "--logs", type=Path, help="folder of *.json.gz invocation logs: prompt caching advised per caller"
+    )
+    parser.add_argument(
+        "--profiles",
+        type=Path,
+        help="with --logs: `aws bedrock list-inference-profiles --type-equals APPLICATION` JSON",
     )
     parser.add_argument(
         "--provisioned-usage",
@@ -58,16 +64,26 @@ def run(args: argparse.Namespace) -> int:
     from bedrock_cost.config import Pricing, load_config_file
     from bedrock_cost.money import decimal_usd
 
-    if args.logs is not None and not args.logs.exists():
-        raise UserError(f"--logs: {args.logs} does not exist")
+    if args.profiles is not None and args.logs is None:
+        raise UserError("--profiles: only used with --logs")
     served = load_tokens_served(args.provisioned_usage) if args.provisioned_usage else None
     config = load_config_file(args.config) if args.config else None
     engine = open_cur(args.cur, list(config.report_tag_keys) if config else list(DEFAULT_TAG_KEYS))
     try:
         period = choose_period(engine, args.period, args.cur)
-        items, spend = recommendations(
-            engine, period, assemble_catalog(config.pricing if config else Pricing()), served
-        )
+        catalog = assemble_catalog(config.pricing if config else Pricing())
+        callers = None
+        if args.logs is not None:
+            from bedrock_cost.adapters.price_list import calibration_from_engine
+            from bedrock_cost.billing.request_spend import caller_prompts
+            from bedrock_cost.cli.requests_cmd import load_profiles
+
+            cur_prices = calibration_from_engine(engine, period)
+            priced = assemble_catalog(
+                config.pricing if config else Pricing(), calibration=(lambda: cur_prices) if cur_prices else None
+            )
+            callers = caller_prompts(args.logs, period, load_profiles(args.profiles), priced)
+        items, spend = recommendations(engine, period, catalog, served, callers)
     finally:
         engine.close()
     total = sum((r.saving_usd_month for r in items), Decimal(0))
@@ -76,8 +92,11 @@ def run(args: argparse.Namespace) -> int:
         f"{len(items)} recommendation(s), ${decimal_usd(total, cent)} a month together, "
         f"against ${decimal_usd(spend, cent)} of monthly Bedrock usage (clock: billed, effective prices)",
     ]
-    if args.logs is not None:
-        notes.append("--logs: per-request evidence comes with the requests module; the figures above are from CUR")
+    if callers is not None:
+        notes.append(
+            f"--logs: prompt caching judged per caller from {callers[1]} day(s) of invocation logs "
+            "(request-log clock, CUR-calibrated prices) for the models they show; other rows from CUR"
+        )
     if served is None:
         notes.append("provisioned utilisation needs --provisioned-usage (tokens served, from the metrics clock)")
     title = f"Recommendations, period {period}"

@@ -74,7 +74,8 @@ def parse_moment(text: str, flag: str) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def _profiles(path: Path | None) -> Any:
+def load_profiles(path: Path | None) -> Any:
+    """The ``--profiles`` file as a profile directory (empty without one: profiles stay unresolved)."""
     from bedrock_cost.domain.model_resolution import InMemoryProfileDirectory
 
     if path is None:
@@ -137,7 +138,7 @@ def compute(args: argparse.Namespace) -> RequestReport:
     until = parse_moment(args.until, "--until") if args.until else "9999-12-31T23:59:59"
     if since >= until:
         raise UserError(f"--since {since} must be before --until {until}")
-    directory = _profiles(args.profiles)
+    directory = load_profiles(args.profiles)
     from bedrock_cost.cli.pricing_cmd import build_catalog, optional_config
     from bedrock_cost.domain.model_catalog import load_model_catalog
 
@@ -229,4 +230,4 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["parse_moment", "register", "render_report", "run"]
+__all__ = ["load_profiles", "parse_moment", "register", "render_report", "run"]

@@ -27,6 +27,7 @@ INTRO: Final[dict[AlertKind, str]] = {
     "untagged_spend": "Bedrock spend lacks the required cost-allocation tags.",
     "estimate_drift": "The near-real-time estimate drifted from the bill.",
     "recommendations": "This week's savings advice from the bill: each item with its monthly dollars.",
+    "slow_burn": "A user's or customer's daily Bedrock spend rose far above its own trailing 14-day baseline.",
 }
 """The first sentence of each kind's e-mail: what happened, in words."""
 
@@ -40,6 +41,8 @@ ACTION: Final[dict[AlertKind, str]] = {
     "untagged_spend": "Tag the top resources and principals listed above.",
     "estimate_drift": "Refresh prices (bedrock-cost pricing) and check pricing.overrides and discounts.",
     "recommendations": "Review the items above (bedrock-cost recommend) and act on the largest first.",
+    "slow_burn": "Compare the day with the ones before (bedrock-cost requests --by user or meta:customer, --by model) "
+    "and check for a prompt or context that grew.",
 }
 
 

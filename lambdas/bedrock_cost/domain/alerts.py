@@ -23,6 +23,7 @@ AlertKind = Literal[
     "untagged_spend",
     "estimate_drift",
     "recommendations",
+    "slow_burn",
 ]
 Severity = Literal["info", "warning", "critical"]
 

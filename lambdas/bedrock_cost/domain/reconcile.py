@@ -44,7 +44,7 @@ MAX_DRIFT_MODELS = 10
 $0.30 a month): the models with the largest billed cost keep their own, the rest only
 count in the total."""
 
-Clock = Literal["metrics", "requests"]
+Clock = Literal["metrics", "request-logs"]
 
 
 @dataclass(frozen=True)
@@ -76,9 +76,10 @@ class EstimatedSpend:
     model: str
     account_id: str
     region: str
-    cost_usd: Decimal
+    cost_usd: Decimal | None
+    """``None`` when some request of the key could not be priced (unknown model, unresolved profile)."""
     calibrated: bool
-    clock: Clock = "requests"
+    clock: Clock = "request-logs"
 
 
 @dataclass(frozen=True)
@@ -355,8 +356,10 @@ def reconcile(
 
     # Billed token usage of a metrics collector's account-region is compared even for a
     # model the estimate never saw (its estimate is then 0: a model the collector missed).
+    # Only on the days the metrics clock covers: another clock's extra days are not a miss.
     metric_collectors = {(e.account_id, e.region) for e in estimates}
-    keys = sorted(set(plain) | {k for k in billed_by if (k[2], k[3]) in metric_collectors})
+    metric_days = {e.day for e in estimates}
+    keys = sorted(set(plain) | {k for k in billed_by if (k[2], k[3]) in metric_collectors and k[0] in metric_days})
     for key in keys:
         billed_usd = billed_by.get(key, Decimal(0))
         for calibrated, figures in ((False, plain), (True, tuned)):

@@ -37,6 +37,7 @@ KIND_LABEL: dict[AlertKind, str] = {
     "untagged_spend": "Untagged spend",
     "estimate_drift": "Estimate drift",
     "recommendations": "Savings recommendations",
+    "slow_burn": "Slow burn",
 }
 
 PRIMARY_FIGURES: dict[AlertKind, tuple[str, ...]] = {
@@ -57,6 +58,7 @@ PRIMARY_FIGURES: dict[AlertKind, tuple[str, ...]] = {
     "untagged_spend": ("untagged_usd", "share_pct", "total_usd"),
     "estimate_drift": ("drift_pct", "estimated_usd", "billed_usd", "threshold_pct"),
     "recommendations": ("monthly_saving_usd", "monthly_spend_usd", "recommendations"),
+    "slow_burn": ("spent_usd", "baseline_usd", "std_usd", "sigmas_above", "threshold_sigma"),
 }
 
 FIGURE_LABEL = {
@@ -64,6 +66,10 @@ FIGURE_LABEL = {
     "monthly_spend_usd": "Monthly usage",
     "recommendations": "Recommendations",
     "spent_usd": "Spent",
+    "baseline_usd": "Baseline (14 days)",
+    "std_usd": "Standard deviation",
+    "sigmas_above": "Above baseline (sigma)",
+    "threshold_sigma": "Threshold (sigma)",
     "budget_usd": "Budget",
     "used_pct": "Used",
     "threshold_pct": "Threshold",

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from bedrock_cost.domain.alerts import Alert
+
 WINDOW_DAYS = 14
 MIN_HISTORY_DAYS = 7
 
@@ -58,3 +60,52 @@ def check(subject: str, day: date, daily_micro: Mapping[date, int], sigmas: Deci
     if above <= sigmas:
         return None
     return SlowBurn(subject, day, daily_micro.get(day, 0), mean, std, above)
+
+
+DEFAULT_SIGMAS = Decimal(3)
+SUBJECTS = ("user", "meta:customer")
+"""Ledger subjects judged for slow burn: each user and each ``customer`` request-metadata value."""
+MICRO = Decimal(1_000_000)
+CENT = Decimal("0.01")
+
+
+def history_days(day: date) -> list[date]:
+    """``day`` and the ``WINDOW_DAYS`` before it: the counters one judgement reads."""
+    return [day - timedelta(days=i) for i in range(WINDOW_DAYS + 1)]
+
+
+def slow_burn_alert(burn: SlowBurn, subject: str, value: str, sigmas: Decimal) -> Alert:
+    """One alert per subject value and day (the publisher's dedupe key)."""
+    label = f"{subject}={value}"
+    times = "" if burn.mean_micro == 0 else f" ({Decimal(burn.spend_micro) / burn.mean_micro:.1f}x its baseline)"
+    above = "a flat baseline" if burn.sigmas_above.is_infinite() else f"{burn.sigmas_above:.1f} standard deviations"
+    return Alert(
+        kind="slow_burn",
+        dedupe_key=f"slow_burn#{label}#{burn.day.isoformat()}",
+        title=f"{label} spent ${Decimal(burn.spend_micro) / MICRO:.2f} on {burn.day.isoformat()}{times}, a slow burn",
+        severity="warning",
+        period=burn.day.isoformat(),
+        figures={
+            "spent_usd": f"{Decimal(burn.spend_micro) / MICRO:.2f}",
+            "baseline_usd": f"{burn.mean_micro / MICRO:.2f}",
+            "std_usd": f"{burn.std_micro / MICRO:.2f}",
+            "sigmas_above": "flat baseline" if burn.sigmas_above.is_infinite() else f"{burn.sigmas_above:.1f}",
+            "threshold_sigma": f"{sigmas}",
+        },
+        subject={"subject": subject, "value": value, "clock": "invocation-logs"},
+        details=[
+            f"The day's spend is {above} above the mean of the {WINDOW_DAYS} days before, each scaled by its "
+            "weekday, so a quiet weekend does not make Monday look like a burn.",
+            "Per-request estimate from Bedrock invocation logs (list or CUR-calibrated prices).",
+        ],
+    )
+
+
+def judge(day: date, daily_micro: Mapping[tuple[str, str], Mapping[date, int]], sigmas: Decimal) -> list[Alert]:
+    """Alerts for every (subject, value) whose ``day`` burns above its baseline."""
+    out = []
+    for (subject, value), series in sorted(daily_micro.items()):
+        burn = check(f"{subject}={value}", day, series, sigmas)
+        if burn is not None:
+            out.append(slow_burn_alert(burn, subject, value, sigmas))
+    return out

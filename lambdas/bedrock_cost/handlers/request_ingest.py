@@ -3,6 +3,8 @@
 Thin adapter: decode the subscription payload, parse and price each record with the
 catalog, add it to the running totals once (idempotent on ``requestId``), alert budgets at
 50/75/90/100 % once per threshold and period, and deny a user past an enforced budget.
+The daily close (00:05 UTC) lifts blocks whose period reset and judges the closed day for
+slow burn per user and customer (``domain.slow_burn``) from the day counters.
 ``CONTROL_MESSAGE`` batches are ignored. Malformed records are counted
 (``MalformedInvocationRecords``) and kept: written to the quarantine prefix of the log
 bucket before the batch is acknowledged; if that write fails the invocation fails and the
@@ -15,7 +17,7 @@ import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
@@ -37,6 +39,8 @@ from bedrock_cost.domain.pricing import PriceCatalog, load_bundled_layer
 from bedrock_cost.domain.request_budgets import Budget, Period, counter_keys, evaluate, period_ended, period_of
 from bedrock_cost.domain.request_pricing import price_usage, to_micro_usd
 from bedrock_cost.domain.request_report import ModelResolver
+from bedrock_cost.domain.slow_burn import DEFAULT_SIGMAS, history_days, judge
+from bedrock_cost.domain.slow_burn import SUBJECTS as SLOW_BURN_SUBJECTS
 from bedrock_cost.handlers.wiring import LazyWiring
 from bedrock_cost.observability import logger, metrics, tracer
 
@@ -51,6 +55,7 @@ class IngestSettings(BaseModel):
     alert_topic_arn: str = Field(alias="ALERT_TOPIC_ARN", pattern=r"^arn:aws[a-z-]*:sns:")
     quarantine_bucket: str = Field(alias="QUARANTINE_BUCKET", min_length=3)
     budgets: list[dict[str, Any]] = Field(alias="REQUEST_BUDGETS", default_factory=list)
+    slow_burn_sigma: Decimal = Field(alias="SLOW_BURN_SIGMA", default=DEFAULT_SIGMAS, gt=0)
 
     def parsed_budgets(self) -> list[Budget]:
         return [
@@ -150,6 +155,11 @@ def run_ingest(event: Any, deps: Adapters, settings: IngestSettings) -> IngestRe
         _quarantine(deps.s3, settings.quarantine_bucket, batch.log_group, bad)
         result.malformed = len(bad)
     result.counted, result.duplicates = deps.store.apply(list(increments.values()))
+    members: dict[str, set[str]] = {}
+    for subject, value, period_key in touched:
+        if subject in SLOW_BURN_SUBJECTS and len(period_key) == len("YYYY-MM-DD"):
+            members.setdefault(period_key, set()).add(f"{subject}={value}")
+    deps.store.note_subjects(members)
     budgets = settings.parsed_budgets()
     relevant = sorted(t for t in touched if any(b.applies_to(t[0], t[1]) for b in budgets))
     if relevant:
@@ -201,15 +211,32 @@ def lift_block(deps: Adapters, user: str, *, reason: Literal["manual", "period-r
 @dataclass
 class DailyCloseResult:
     lifted: list[str] = field(default_factory=list)
+    slow_burn_alerts: list[str] = field(default_factory=list)
 
 
 def run_daily_close(deps: Adapters, settings: IngestSettings, now: datetime) -> DailyCloseResult:
-    """Lift every block whose budget period has reset (the schedule runs just after 00:00 UTC)."""
+    """Lift every block whose budget period has reset (the schedule runs just after 00:00 UTC),
+    then judge the day just closed for slow burn."""
     result = DailyCloseResult()
     for block in deps.store.blocks():
         if period_ended(block["period"], now) and lift_block(deps, block["user"], reason="period-reset"):
             result.lifted.append(block["user"])
+    result.slow_burn_alerts = run_slow_burn(deps, settings, (now - timedelta(days=1)).date())
     return result
+
+
+def run_slow_burn(deps: Adapters, settings: IngestSettings, day: date) -> list[str]:
+    """Each user's and customer's spend on ``day`` against its trailing 14 days, from the day
+    counters; one alert per subject value and day (a redelivered schedule event sends none)."""
+    subjects = [s for s in deps.store.subjects(day.isoformat()) if s[0] in SLOW_BURN_SUBJECTS]
+    days = history_days(day)
+    keys = {(s, v, d): counter_key(s, v, d.isoformat()) for s, v in subjects for d in days}
+    totals = deps.store.totals(list(keys.values()))
+    series: dict[tuple[str, str], dict[date, int]] = {}
+    for (subject, value, d), key in keys.items():
+        if key in totals:
+            series.setdefault((subject, value), {})[d] = totals[key]
+    return [a.dedupe_key for a in judge(day, series, settings.slow_burn_sigma) if deps.publisher.publish(a)]
 
 
 def enforcement_alert(user: str, period_key: str, *, blocked: bool, reason: str = "budget") -> Alert:
