@@ -21,10 +21,9 @@ import hashlib
 import json
 from typing import Final
 
-from aws_cdk import Aws, CfnOutput, CustomResource, Duration, Fn, RemovalPolicy, Stack
+from aws_cdk import Aws, CfnOutput, CustomResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
@@ -41,32 +40,14 @@ from bedrock_cost.handlers.request_ledger_setup import LOGGING_TYPE, VIEWS_TYPE
 from infra.cur_analytics import RESULTS_PREFIX, CurAnalytics
 from infra.lambda_function import LOG_RETENTION, PACKAGE_DIR, QUERIES_DIR, BedrockCostFunction
 from infra.nag import acknowledge, acknowledge_wildcard_resources
+from infra.request_log_table import LOG_TABLE, invocation_log_table
 from infra.state_table import StateTable
 
 INGEST_HANDLER: Final = "bedrock_cost.handlers.request_ingest.handler"
 SETUP_HANDLER: Final = "bedrock_cost.handlers.request_ledger_setup.handler"
-LOG_TABLE: Final = "bedrock_invocation_logs"
 STATE_PREFIXES: Final = ("req#", "ledger#", "blocks", "alert#")
 """State-table key prefixes the ingest Lambda may touch (markers, totals, blocks, alert claims)."""
 DENY_ACTIONS: Final = ("iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:PutUserPolicy", "iam:DeleteUserPolicy")
-OPENX_SERDE: Final = "org.openx.data.jsonserde.JsonSerDe"
-
-LOG_COLUMNS: Final = (
-    ("schematype", "string"),
-    ("schemaversion", "string"),
-    ("timestamp", "string"),
-    ("accountid", "string"),
-    ("identity", "struct<arn:string>"),
-    ("region", "string"),
-    ("requestid", "string"),
-    ("operation", "string"),
-    ("modelid", "string"),
-    ("errorcode", "string"),
-    ("input", "struct<inputtokencount:bigint,cachereadinputtokencount:bigint,cachewriteinputtokencount:bigint>"),
-    ("output", "struct<outputtokencount:bigint,outputbodyjson:string>"),
-    ("requestmetadata", "map<string,string>"),
-)
-"""The invocation-log fields the views read (the same as the DuckDB stand-in's columns)."""
 
 
 def request_views_fingerprint() -> str:
@@ -124,7 +105,7 @@ class RequestLedger(Construct):
             self.logging = self._logging_configuration(settings.keep_prompts)
         table_bucket = settings.log_bucket if settings.logging == "adopt" and settings.log_bucket else None
         prefix = settings.log_prefix.strip("/") + "/" if settings.log_prefix.strip("/") else ""
-        self.table = self._table(analytics, table_bucket or self.bucket.bucket_name, prefix, config)
+        self.table = invocation_log_table(self, analytics, table_bucket or self.bucket.bucket_name, prefix, config)
         self.views = self._views(analytics)
         self._daily_sweep()
         self._outputs()
@@ -392,61 +373,6 @@ class RequestLedger(Construct):
         assert self.bucket.policy is not None
         resource.node.add_dependency(self.bucket.policy)
         return resource
-
-    # ------------------------------------------------------------------ catalog
-
-    def _table(self, analytics: CurAnalytics, bucket: str, prefix: str, config: Config) -> glue.CfnTable:
-        root = f"{prefix}AWSLogs"
-        # Fn::Sub with ${!name}: Athena needs the literal ${name} placeholders.
-        template = Fn.sub(
-            f"s3://${{Bucket}}/{root}/${{!log_account}}/BedrockModelInvocationLogs/${{!log_region}}/${{!dt}}/",
-            {"Bucket": bucket},
-        )
-        regions = sorted(set(config.regions))
-        table = glue.CfnTable(
-            self,
-            "LogTable",
-            catalog_id=Aws.ACCOUNT_ID,
-            database_name=analytics.database_name,
-            table_input=glue.CfnTable.TableInputProperty(
-                name=LOG_TABLE,
-                description="Bedrock model invocation logs (S3 delivery, gzip JSON), projected by hour",
-                table_type="EXTERNAL_TABLE",
-                parameters={
-                    "classification": "json",
-                    "compressionType": "gzip",
-                    "projection.enabled": "true",
-                    "projection.log_account.type": "enum",
-                    "projection.log_account.values": Aws.ACCOUNT_ID,
-                    "projection.log_region.type": "enum",
-                    "projection.log_region.values": ",".join(regions),
-                    "projection.dt.type": "date",
-                    "projection.dt.format": "yyyy/MM/dd/HH",
-                    "projection.dt.range": f"NOW-{max(config.request_logs.retention_days, 400)}DAYS,NOW",
-                    "projection.dt.interval": "1",
-                    "projection.dt.interval.unit": "HOURS",
-                    "storage.location.template": template,
-                },
-                partition_keys=[
-                    glue.CfnTable.ColumnProperty(name="log_account", type="string"),
-                    glue.CfnTable.ColumnProperty(name="log_region", type="string"),
-                    glue.CfnTable.ColumnProperty(name="dt", type="string"),
-                ],
-                storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
-                    columns=[glue.CfnTable.ColumnProperty(name=n, type=t) for n, t in LOG_COLUMNS],
-                    location=f"s3://{bucket}/{root}/",
-                    input_format="org.apache.hadoop.mapred.TextInputFormat",
-                    output_format="org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
-                    serde_info=glue.CfnTable.SerdeInfoProperty(
-                        serialization_library=OPENX_SERDE,
-                        # A broken line reads as a row of NULLs (counted as malformed by the views).
-                        parameters={"ignore.malformed.json": "true", "case.insensitive": "true"},
-                    ),
-                ),
-            ),
-        )
-        table.node.add_dependency(analytics.database)
-        return table
 
     def _views(self, analytics: CurAnalytics) -> CustomResource:
         fn = self.setup
