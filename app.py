@@ -23,7 +23,8 @@ if _LAMBDAS not in sys.path:
 import aws_cdk as cdk  # noqa: E402
 from cdk_nag import AwsSolutionsChecks  # noqa: E402
 
-from bedrock_cost.config import CONTEXT_KEY, Config, load_from_context  # noqa: E402
+from bedrock_cost.config import CONTEXT_KEY, Config  # noqa: E402
+from bedrock_cost.config_loader import load_from_context  # noqa: E402
 from bedrock_cost.errors import ConfigError  # noqa: E402
 from infra.org_central import OrganizationHub, central_bus_arn  # noqa: E402
 from infra.org_collector import (  # noqa: E402

@@ -60,7 +60,7 @@ from moto.cloudwatch.models import CloudWatchBackend, Dimension, Statistics  # n
 
 from bedrock_cost.adapters.bedrock_profiles import BedrockProfileDirectory  # noqa: E402
 from bedrock_cost.adapters.watermark_store import DynamoWatermarkStore  # noqa: E402
-from bedrock_cost.config import parse_config  # noqa: E402
+from bedrock_cost.config_loader import parse_config  # noqa: E402
 from bedrock_cost.demo.state_table import create_state_table  # noqa: E402
 from bedrock_cost.domain.estimate import METRIC_FIELDS  # noqa: E402
 from bedrock_cost.domain.estimator_run import EstimatorConfig, RegionPorts, WatermarkState  # noqa: E402

@@ -18,7 +18,7 @@ import pytest
 import yaml
 from cfnlint.api import ManualArgs, lint_file  # type: ignore[import-untyped]
 
-from bedrock_cost.config import parse_config
+from bedrock_cost.config_loader import parse_config
 from bedrock_cost.domain.aws_notifications import parse_alarm_marker
 from bedrock_cost.domain.forecast import targets_from_json
 from infra.anomaly_detection import threshold_expression

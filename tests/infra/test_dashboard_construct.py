@@ -11,7 +11,7 @@ from aws_cdk import App, Stack
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
 
-from bedrock_cost.config import load_config_file
+from bedrock_cost.config_loader import load_config_file
 from infra.dashboard import CostDashboard
 from tests.infra.synth_support import Synth
 from tests.unit.test_dashboard_schema import validate_dashboard_body

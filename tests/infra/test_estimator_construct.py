@@ -18,7 +18,7 @@ from cdk_nag import AwsSolutionsChecks
 
 import tests.infra.synth_support  # noqa: F401 - puts the project's Node.js on PATH for jsii
 from app import cdk_json_context
-from bedrock_cost.config import parse_config
+from bedrock_cost.config_loader import parse_config
 from bedrock_cost.domain.estimate import Counts, hour_records
 from bedrock_cost.domain.estimator_run import EstimatorConfig
 from bedrock_cost.domain.model_resolution import ResolvedModel

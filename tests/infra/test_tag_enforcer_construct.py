@@ -14,7 +14,7 @@ from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks
 
 import tests.infra.synth_support  # noqa: F401 - puts the project's Node.js on PATH for jsii
-from bedrock_cost.config import parse_config
+from bedrock_cost.config_loader import parse_config
 from bedrock_cost.domain.tag_events import TRACKED_EVENT_NAMES
 from infra.tag_enforcer import HANDLER, LIST_ACTIONS, TagEnforcer
 

@@ -17,7 +17,7 @@ from moto.server import ThreadedMotoServer
 
 from bedrock_cost.adapters.duckdb_engine import DuckDBEngine
 from bedrock_cost.adapters.price_list import CalibrationReader, assemble_catalog
-from bedrock_cost.config import load_config_file
+from bedrock_cost.config_loader import load_config_file
 from bedrock_cost.demo import estimate_step
 from bedrock_cost.demo.context import DemoContext
 from bedrock_cost.demo.state_table import create_state_table

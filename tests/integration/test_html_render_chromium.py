@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from bedrock_cost.adapters.duckdb_engine import DuckDBEngine
-from bedrock_cost.config import load_config_file
+from bedrock_cost.config_loader import load_config_file
 from bedrock_cost.reporting_html import render_html_report
 from bedrock_cost.sample_data.cur_generator import generate_cur
 

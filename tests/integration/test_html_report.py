@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from bedrock_cost.adapters.duckdb_engine import DuckDBEngine
-from bedrock_cost.config import Config, load_config_file
+from bedrock_cost.config import Config
+from bedrock_cost.config_loader import load_config_file
 from bedrock_cost.errors import UserError
 from bedrock_cost.reporting_html import render_html_report
 from bedrock_cost.reporting_html.data import fetch_report_data

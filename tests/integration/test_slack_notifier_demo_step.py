@@ -18,7 +18,7 @@ from typing import Any
 import boto3
 import pytest
 
-from bedrock_cost.config import parse_config
+from bedrock_cost.config_loader import parse_config
 from bedrock_cost.demo import alerts_step
 from bedrock_cost.demo.context import DemoContext
 from bedrock_cost.demo.emulator import demo_environment, moto_server, patched_environment

@@ -11,7 +11,7 @@ import pytest
 from moto import mock_aws
 
 from bedrock_cost.cli import main as cli
-from bedrock_cost.config import load_config_file
+from bedrock_cost.config_loader import load_config_file
 from bedrock_cost.domain.tag_policy_document import organizations_tag_policy
 
 pytestmark = pytest.mark.integration

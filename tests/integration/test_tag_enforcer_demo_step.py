@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from bedrock_cost.config import load_config_file
+from bedrock_cost.config_loader import load_config_file
 from bedrock_cost.demo import tags_step
 from bedrock_cost.demo.context import DemoContext
 from bedrock_cost.demo.state_table import create_state_table

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from bedrock_cost.config import Config, load_config_file, parse_config
+from bedrock_cost.config import Config
+from bedrock_cost.config_loader import load_config_file, parse_config
 from bedrock_cost.dashboards.body import build_dashboard_body, referenced_metric_names
 from bedrock_cost.dashboards.widgets import DashboardLinks, day_to_date, month_peak, month_to_date, search
 from tests.unit.test_dashboard_schema import validate_dashboard_body

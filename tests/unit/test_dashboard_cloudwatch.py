@@ -10,7 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from bedrock_cost.config import load_config_file
+from bedrock_cost.config_loader import load_config_file
 from bedrock_cost.dashboards.body import build_dashboard_body
 from bedrock_cost.dashboards.widgets import DashboardLinks
 

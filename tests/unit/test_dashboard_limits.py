@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bedrock_cost.config import parse_config
+from bedrock_cost.config_loader import parse_config
 from bedrock_cost.dashboards.body import build_dashboard_body
 from bedrock_cost.dashboards.widgets import DashboardLinks
 

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bedrock_cost.config import AllowedValues, TagPolicy, parse_config
+from bedrock_cost.config import AllowedValues, TagPolicy
+from bedrock_cost.config_loader import parse_config
 from bedrock_cost.domain.alerts import Alert
 from bedrock_cost.domain.tag_enforcement import check_resource, violation_alert
 from bedrock_cost.domain.tag_events import CheckDeclaredTags, CheckResource, Ignore, ScanType, trigger_for_event

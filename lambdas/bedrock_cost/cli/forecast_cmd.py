@@ -52,7 +52,7 @@ def parse_day(text: str) -> date:
 
 def run(args: argparse.Namespace) -> int:
     from bedrock_cost.billing.forecasting import FORECAST_COLUMNS, contract_rows, forecasts
-    from bedrock_cost.config import load_config_file
+    from bedrock_cost.config_loader import load_config_file
 
     if args.cur is None and args.logs is None:
         raise UserError("--cur or --logs: name the bill, the invocation logs or both")

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from bedrock_cost.adapters.price_list import assemble_catalog, calibration_from_engine
-from bedrock_cost.config import CONTEXT_KEY, Config, Pricing, load_config_file, load_from_context
+from bedrock_cost.config import CONTEXT_KEY, Config, Pricing
+from bedrock_cost.config_loader import load_config_file, load_from_context
 from bedrock_cost.domain.model_catalog import load_model_catalog
 from bedrock_cost.domain.pricing import (
     TOKEN_KINDS,

@@ -61,7 +61,8 @@ def load_tokens_served(path: Path) -> dict[str, dict[str, int]]:
 def run(args: argparse.Namespace) -> int:
     from bedrock_cost.adapters.price_list import assemble_catalog
     from bedrock_cost.billing.advice import RECOMMEND_COLUMNS, contract_rows, recommendations
-    from bedrock_cost.config import Pricing, load_config_file
+    from bedrock_cost.config import Pricing
+    from bedrock_cost.config_loader import load_config_file
     from bedrock_cost.money import decimal_usd
 
     if args.profiles is not None and args.logs is None:

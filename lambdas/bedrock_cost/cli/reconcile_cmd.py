@@ -63,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
         reconcile_period,
         summary_lines,
     )
-    from bedrock_cost.config import Pricing, load_config_file
+    from bedrock_cost.config import Pricing
+    from bedrock_cost.config_loader import load_config_file
 
     if args.estimates is None and args.logs is None:
         raise UserError("--estimates or --logs: name at least one clock to reconcile with the bill")

@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     if args.period is not None:
         parse_period(args.period)
     from bedrock_cost.cli.safe_output import check_output_path, terminal_safe, write_text_atomic
-    from bedrock_cost.config import parse_tag_keys_option
+    from bedrock_cost.config_loader import parse_tag_keys_option
 
     inputs = [path for path in (args.cur, args.config) if path is not None]
     if args.out is not None:
@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     if args.by.startswith("tag:"):
         parse_tag_keys_option(args.by.removeprefix("tag:"), "--by")
     if args.config is not None:
-        from bedrock_cost.config import load_config_file
+        from bedrock_cost.config_loader import load_config_file
 
         config = load_config_file(args.config)
         tag_keys = list(config.report_tag_keys)

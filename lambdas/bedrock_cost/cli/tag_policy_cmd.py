@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bedrock_cost.config import CONTEXT_KEY, Config, load_config_file, load_from_context
+from bedrock_cost.config import CONTEXT_KEY, Config
+from bedrock_cost.config_loader import load_config_file, load_from_context
 from bedrock_cost.domain.tag_policy_document import organizations_tag_policy
 from bedrock_cost.errors import ConfigError, UserError
 

@@ -31,7 +31,8 @@ import boto3
 from botocore.exceptions import ClientError
 
 from bedrock_cost.adapters.aws_errors import translate_client_error
-from bedrock_cost.config import Config, load_config_file, parse_config
+from bedrock_cost.config import Config
+from bedrock_cost.config_loader import load_config_file, parse_config
 from bedrock_cost.demo.context import DemoContext
 from bedrock_cost.demo.emulator import EmfForwarder, demo_environment, moto_server, patched_environment
 from bedrock_cost.demo.slack_standin import slack_standin
