@@ -81,6 +81,8 @@ PRICES: dict[str, Decimal] = {
     "sqs_per_million_requests": Decimal("0.40"),  # first 1M a month free; DLQs see none when quiet
     "secret_month": Decimal("0.40"),
     "s3_storage_gb_month": Decimal("0.023"),
+    "budget_day": Decimal(0),  # AWS Price List (effective 2020-10-01): budget-days are free
+    "action_budget_day": Decimal("0.10"),  # action-enabled budgets beyond the first 62 budget-days
 }
 HOURS_PER_MONTH = 730
 MINUTES_PER_MONTH = 43_800
@@ -153,7 +155,8 @@ BILLED_KINDS_KNOWN = {
     "AWS::S3::Bucket",
     "AWS::Athena::WorkGroup",
     "AWS::SNS::Topic",  # SNS: first 1,000 e-mails and 1M publishes a month free
-    "AWS::Budgets::Budget",  # first two budgets free, then $0.02/day only for action-enabled ones
+    "AWS::Budgets::Budget",  # free; action-enabled budgets priced below
+    "AWS::Budgets::BudgetsAction",
     "AWS::CE::AnomalyMonitor",  # Cost Anomaly Detection is free
     "AWS::CE::AnomalySubscription",
     "AWS::BCMDataExports::Export",  # Data Exports: CUR 2.0 delivery is free (S3 storage aside)
@@ -394,6 +397,8 @@ class TemplateCounts:
     """Rule id -> {"expression", "runs", "memory_mb", "handler"}."""
     queues: int = 0
     secrets: int = 0
+    budgets: int = 0
+    budget_actions: int = 0
     pinned_tag_values: int = 0
     """Budgeted tag values (``budgets.per_tag``): the estimator's per-tag series."""
     functions: int = 0
@@ -444,6 +449,8 @@ def count_template(template: dict[str, Any]) -> TemplateCounts:
         tables=len(by_type["AWS::DynamoDB::Table"]) + len(by_type["AWS::DynamoDB::GlobalTable"]),
         schedules=schedules,
         queues=len(by_type["AWS::SQS::Queue"]),
+        budgets=len(by_type["AWS::Budgets::Budget"]),
+        budget_actions=len({str(r["Properties"].get("BudgetName")) for _, r in by_type["AWS::Budgets::BudgetsAction"]}),
         secrets=len(by_type["AWS::SecretsManager::Secret"]),
         functions=len(functions),
         ledger=bool(ingest),
@@ -599,6 +606,13 @@ def build_bill(
         "template",
     )
     bill.add("KMS keys (customer-managed)", str(counts.kms_keys), counts.kms_keys * p["kms_key_month"], "template")
+    paid_action_days = max(0, counts.budget_actions * 30 - 62)
+    bill.add(
+        "AWS Budgets",
+        f"{counts.budgets} budgets (free), {counts.budget_actions} with an action (first 62 budget-days free)",
+        counts.budgets * 30 * p["budget_day"] + paid_action_days * p["action_budget_day"],
+        "template",
+    )
     bill.add("Secrets Manager secrets", str(counts.secrets), counts.secrets * p["secret_month"], "template")
     bill.add(
         "SQS dead-letter queues",
