@@ -2,8 +2,10 @@
 
 Quantities come from measurements, prices from ``benchmarks/own_bill.py`` (``PRICES``,
 dated): GetMetricData metrics and calls per run from ``results/estimator.json`` (the
-estimator benchmark at 1,000 ModelIds). Ingestion has no handler in this repository yet,
-so its line items are the designs' unit counts at list prices, stated as assumptions.
+estimator benchmark at 1,000 ModelIds). The design alternatives for ingestion are unit
+counts at list prices, stated as assumptions; the built ledger's line is scaled from its
+measured bytes and write items per record (``results/requests.json``). The CUR scale
+check (50 accounts x 4 regions, ``scale_cur.py``) is rendered from ``results/scale_cur.json``.
 Writes ``results/scale.md``.
 """
 
@@ -83,9 +85,57 @@ def ingestion_lines() -> list[tuple[str, str, Decimal]]:
     ]
 
 
+def ledger_lines() -> list[tuple[str, str, str]]:
+    """The built per-request ledger at ``REQUESTS``, from its measured figures."""
+    path = RESULTS / "requests.json"
+    if not path.exists():
+        return []
+    bench = json.loads(path.read_text(encoding="utf-8"))
+    record_bytes = Decimal(str(bench["stats"]["mean_bytes_per_record"]))
+    items = Decimal(str(bench["ingest"]["dynamodb_transact_items_per_record"]))
+    logs_gb = record_bytes * REQUESTS / Decimal(1024**3)
+    writes = items * 2 * REQUESTS
+    return [
+        (
+            "built ledger: invocation logs into CloudWatch Logs",
+            f"{logs_gb:.1f} GB ({record_bytes:.0f} B/record, measured)",
+            f"{logs_gb * PRICES['logs_ingest_per_gb']:.2f}",
+        ),
+        (
+            "built ledger: DynamoDB transactional writes",
+            f"{items} items/record x 2 WRU x {REQUESTS:,} = {writes:,.0f} WRU",
+            f"{writes / 1_000_000 * PRICES['dynamodb_per_million_writes']:.2f}",
+        ),
+    ]
+
+
+def cur_scale_section() -> list[str]:
+    path = RESULTS / "scale_cur.json"
+    if not path.exists():
+        return []
+    data = json.loads(path.read_text(encoding="utf-8"))
+    machine = data["machine"]
+    lines = [
+        f"## Billed reports over {data['accounts']} accounts x {data['regions']} regions",
+        "",
+        f"One billing period of {data['rows']:,} generated CUR rows ({data['parquet_bytes'] / 1e6:.0f} MB Parquet), "
+        f"`generate-cur --accounts {data['accounts']} --regions {data['regions']}`; each command run once in a fresh "
+        f"process by `python benchmarks/scale_cur.py`. Machine: {machine.get('cpu', '?')}, "
+        f"{machine.get('logical_cores', '?')} cores, shared.",
+        "",
+        "| command | wall s | CPU s | peak RSS MB |",
+        "|---|---:|---:|---:|",
+    ]
+    lines += [
+        f"| `{name}` | {run['wall_s']:.2f} | {run['cpu_s']:.2f} | {run['peak_rss_mb']:.0f} |"
+        for name, run in data["runs"].items()
+    ]
+    return [*lines, ""]
+
+
 def main() -> int:
     rows = ["| item | quantity | USD/month |", "|---|---|---:|"]
-    rows += [f"| {a} | {b} | {c} |" for a, b, c in estimator_lines() + ingestion_lines()]
+    rows += [f"| {a} | {b} | {c} |" for a, b, c in estimator_lines() + ingestion_lines() + ledger_lines()]
     text = "\n".join(
         [
             "# Scale arithmetic",
@@ -96,6 +146,7 @@ def main() -> int:
             "",
             *rows,
             "",
+            *cur_scale_section(),
         ]
     )
     (RESULTS / "scale.md").write_text(text, encoding="utf-8")

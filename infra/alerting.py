@@ -71,9 +71,10 @@ class AlertTopic(Construct):
         self.key = kms.Key(
             self,
             "Key",
-            description="Encrypts the Bedrock Cost Tracker alert topic",
+            description="Encrypts the Bedrock Cost Tracker alert topic and Athena query results",
             enable_key_rotation=True,
-            # Only this stack's topic uses the key: it goes with the stack (after AWS's waiting period).
+            # Only this stack uses the key (topic, Athena results that expire anyway): it goes with
+            # the stack (after AWS's waiting period).
             removal_policy=RemovalPolicy.DESTROY,
             pending_window=Duration.days(7),
         )

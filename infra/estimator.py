@@ -21,6 +21,7 @@ the prefixes each function uses.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 
 from aws_cdk import Aws, CfnOutput, Duration, Fn, Stack
@@ -79,6 +80,38 @@ ESTIMATE_COLUMNS: Final[tuple[tuple[str, str], ...]] = (
     ("generated_at", "string"),
 )
 """Columns of the JSON records (``region`` is the partition column, taken from the path)."""
+
+
+def grant_metric_and_profile_reads(scope: Construct, role: iam.IRole, regions: Sequence[str]) -> list[str]:
+    """The estimator's read permissions, shared by the stack's estimator and the member collector.
+
+    CloudWatch metric reads and ``bedrock:ListInferenceProfiles`` support no resource-level
+    permissions: they get a policy of their own (``EstimatorUnscopedReads`` in ``scope``),
+    acknowledged. Profile reads are scoped to this account's application inference profiles
+    in ``regions``; returns those ARN patterns for the caller's own acknowledgement.
+    """
+    unscoped = iam.Policy(
+        scope,
+        "EstimatorUnscopedReads",
+        roles=[role],
+        statements=[
+            iam.PolicyStatement(actions=list(METRIC_READ_ACTIONS), resources=["*"]),
+            iam.PolicyStatement(actions=["bedrock:ListInferenceProfiles"], resources=["*"]),
+        ],
+    )
+    acknowledge(
+        unscoped,
+        "IAM5[Resource::*]",
+        "cloudwatch:GetMetricData, cloudwatch:ListMetrics and bedrock:ListInferenceProfiles support no "
+        "resource-level permissions; this policy holds only those read-only actions.",
+    )
+    stack = Stack.of(scope)
+    profiles = [
+        stack.format_arn(service="bedrock", region=region, resource="application-inference-profile", resource_name="*")
+        for region in regions
+    ]
+    role.add_to_principal_policy(iam.PolicyStatement(actions=list(PROFILE_READ_ACTIONS), resources=profiles))
+    return profiles
 
 
 class Estimator(Construct):
@@ -165,33 +198,9 @@ class Estimator(Construct):
 
     # ------------------------------------------------------------------ permissions
 
-    def _profile_arns(self, config: Config) -> list[str]:
-        return [
-            self._stack.format_arn(
-                service="bedrock", region=region, resource="application-inference-profile", resource_name="*"
-            )
-            for region in config.regions
-        ]
-
     def _grant_estimator(self, config: Config, state: StateTable) -> None:
         role = self.estimator.role
-        unscoped = iam.Policy(
-            self,
-            "EstimatorUnscopedReads",
-            roles=[role],
-            statements=[
-                iam.PolicyStatement(actions=list(METRIC_READ_ACTIONS), resources=["*"]),
-                iam.PolicyStatement(actions=["bedrock:ListInferenceProfiles"], resources=["*"]),
-            ],
-        )
-        acknowledge(
-            unscoped,
-            "IAM5[Resource::*]",
-            "cloudwatch:GetMetricData, cloudwatch:ListMetrics and bedrock:ListInferenceProfiles support no "
-            "resource-level permissions; this policy holds only those read-only actions.",
-        )
-        profiles = self._profile_arns(config)
-        role.add_to_principal_policy(iam.PolicyStatement(actions=list(PROFILE_READ_ACTIONS), resources=profiles))
+        profiles = grant_metric_and_profile_reads(self, role, config.regions)
         acknowledge_wildcard_resources(
             role,
             profiles,

@@ -42,10 +42,9 @@ from bedrock_cost.domain.tag_events import TRACKED_EVENT_NAMES
 from infra.estimator import (
     CALIBRATION_PREFIX,
     ESTIMATOR_HANDLER,
-    METRIC_READ_ACTIONS,
     PRICING_PREFIX,
-    PROFILE_READ_ACTIONS,
     WATERMARK_PREFIX,
+    grant_metric_and_profile_reads,
 )
 from infra.lambda_function import BedrockCostFunction, use_code
 from infra.nag import acknowledge, acknowledge_wildcard_resources
@@ -229,28 +228,7 @@ class CollectorStack(Stack):
         return function
 
     def _grant_estimator(self, role: iam.IRole, config: Config, estimates: str) -> None:
-        unscoped = iam.Policy(
-            self,
-            "EstimatorUnscopedReads",
-            roles=[role],
-            statements=[
-                iam.PolicyStatement(actions=list(METRIC_READ_ACTIONS), resources=["*"]),
-                iam.PolicyStatement(actions=["bedrock:ListInferenceProfiles"], resources=["*"]),
-            ],
-        )
-        acknowledge(
-            unscoped,
-            "IAM5[Resource::*]",
-            "cloudwatch:GetMetricData, cloudwatch:ListMetrics and bedrock:ListInferenceProfiles support no "
-            "resource-level permissions; this policy holds only those read-only actions.",
-        )
-        profiles = [
-            self.format_arn(
-                service="bedrock", region=region, resource="application-inference-profile", resource_name="*"
-            )
-            for region in config.regions
-        ]
-        role.add_to_principal_policy(iam.PolicyStatement(actions=list(PROFILE_READ_ACTIONS), resources=profiles))
+        profiles = grant_metric_and_profile_reads(self, role, config.regions)
         self.state.grant_prefix(role, WATERMARK_PREFIX, "dynamodb:GetItem", "dynamodb:PutItem")
         records = f"arn:{Aws.PARTITION}:s3:::{self._param('RecordsBucket')}/{estimates}/*"
         prices = f"arn:{Aws.PARTITION}:s3:::{self._param('CatalogBucket')}/{PRICING_PREFIX}/*"

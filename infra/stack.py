@@ -41,9 +41,10 @@ class BedrockCostTrackerStack(Stack):
         self.config = config
 
         # --- composition: one line per concern -----------------------------------
-        self.analytics = CurAnalytics(self, "Analytics", config=config)
-        self.state = StateTable(self, "State")
         self.alerts = AlertTopic(self, "Alerts", config=config)
+        # One customer-managed key for the alert topic and the Athena query results ($1 a month each).
+        self.analytics = CurAnalytics(self, "Analytics", config=config, key=self.alerts.key)
+        self.state = StateTable(self, "State")
         self.reporter = CurReporter(
             self,
             "CurReporter",

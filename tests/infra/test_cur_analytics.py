@@ -125,7 +125,7 @@ def test_workgroup_enforces_engine_v3_cutoff_and_kms_results(created: Synth) -> 
                 "ResultConfiguration": {
                     "EncryptionConfiguration": {
                         "EncryptionOption": "SSE_KMS",
-                        "KmsKey": {"Fn::GetAtt": [Match.string_like_regexp("ResultsKey"), "Arn"]},
+                        "KmsKey": {"Fn::GetAtt": [Match.string_like_regexp("AlertsKey"), "Arn"]},
                     },
                     "OutputLocation": {
                         "Fn::Join": [
@@ -144,8 +144,10 @@ def test_default_cutoff_is_ten_gib(existing: Synth) -> None:
     assert workgroup["Properties"]["WorkGroupConfiguration"]["BytesScannedCutoffPerQuery"] == 10_240 * 1024 * 1024
 
 
-def test_results_key_rotates(any_synth: Synth) -> None:
-    key = _only(any_synth, "AWS::KMS::Key")
+def test_results_share_the_stacks_one_rotating_key(any_synth: Synth) -> None:
+    # Then the stack holds one customer-managed key ($1 a month each), the alert topic's, and it rotates
+    assert _analytics_resources(any_synth, "AWS::KMS::Key") == {}
+    (key,) = any_synth.resources("AWS::KMS::Key").values()
     assert key["Properties"]["EnableKeyRotation"] is True
 
 
@@ -183,7 +185,7 @@ def test_results_bucket_uses_the_key_and_expires_results(created: Synth) -> None
     (rule,) = results["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
     assert rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"] == {
-        "Fn::GetAtt": [_only_id(created, "AWS::KMS::Key"), "Arn"]
+        "Fn::GetAtt": [next(iter(created.resources("AWS::KMS::Key"))), "Arn"]
     }
     assert rule["BucketKeyEnabled"] is True
     # Then results expire after the configured 14 days

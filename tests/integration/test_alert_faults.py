@@ -19,6 +19,7 @@ from moto import mock_aws
 
 from bedrock_cost.adapters.alert_publisher import CLAIM_LEASE_SECONDS, AlertPublisher
 from bedrock_cost.adapters.claims import TokenClaims, new_token
+from bedrock_cost.demo.state_table import create_state_table
 from bedrock_cost.domain.alerts import Alert
 
 pytestmark = pytest.mark.integration
@@ -65,15 +66,7 @@ def world() -> Iterator[World]:
         sns = boto3.client("sns", region_name=REGION)
         sqs = boto3.client("sqs", region_name=REGION)
         dynamodb = boto3.client("dynamodb", region_name=REGION)
-        dynamodb.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_state_table(dynamodb, TABLE)
         topic_arn = sns.create_topic(Name="alerts")["TopicArn"]
         queue_url = sqs.create_queue(QueueName="inbox")["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

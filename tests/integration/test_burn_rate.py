@@ -163,6 +163,21 @@ def test_an_overrunning_tag_value_is_alerted_once_per_month(account: Account) ->
     assert again["alerts_already_sent"] == ["forecast#2026-11#tag:team=ml"]
 
 
+def test_forecast_overrun_metric_only_when_an_alert_is_sent(
+    account: Account, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given one overrunning tag value
+    account.spend({"TagKey": "team", "TagValue": "ml"}, date(2026, 11, 1), date(2026, 11, 15), "600")
+    # When the forecast runs twice (the second run alerts nothing new)
+    burn_rate.handler(scheduled(AS_OF), LambdaContext())
+    first = capsys.readouterr().out
+    burn_rate.handler(scheduled(AS_OF + timedelta(hours=1)), LambdaContext())
+    second = capsys.readouterr().out
+    # Then only the alerting run published ForecastOverrunAlerts: no hourly zero series
+    assert '"ForecastOverrunAlerts"' in first
+    assert "ForecastOverrunAlerts" not in second
+
+
 def test_a_new_month_alerts_again(account: Account) -> None:
     account.spend({"TagKey": "team", "TagValue": "ml"}, date(2026, 10, 20), date(2026, 11, 15), "1000")
     burn_rate.handler(scheduled(datetime(2026, 10, 28, 12, tzinfo=UTC)), LambdaContext())

@@ -21,6 +21,7 @@ from moto import mock_aws
 from bedrock_cost.adapters.claims import RunLease, TokenClaims
 from bedrock_cost.adapters.estimate_sink import CollectingMetricPublisher
 from bedrock_cost.adapters.watermark_store import DynamoWatermarkStore
+from bedrock_cost.demo.state_table import create_state_table
 from bedrock_cost.domain.estimate import Counts, UsageData
 from bedrock_cost.domain.estimate_points import MetricPoint
 from bedrock_cost.domain.estimator_run import (
@@ -99,15 +100,7 @@ class DuplicatingClient:
 def dynamodb() -> Iterator[Any]:
     with mock_aws():
         client = boto3.client("dynamodb", region_name=REGION)
-        client.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_state_table(client, TABLE)
         yield client
 
 

@@ -629,3 +629,41 @@ def test_progress_bar_only_when_asked(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "generate-cur [" in loud.err
     assert "100%" in loud.err
     assert "300/300 rows" in loud.err
+
+
+def _distinct(root: Path, column: str) -> set[str]:
+    table = pq.read_table(sorted(root.rglob("*.parquet")), columns=[column])
+    return {value for value in table.column(column).to_pylist() if value is not None}
+
+
+def test_accounts_and_regions_knobs_spread_usage_deterministically(tmp_path: Path) -> None:
+    # Given a small export spread over 50 accounts and 4 regions, written twice with one seed
+    for name in ("a", "b"):
+        generate_cur(tmp_path / name, "2026-08", rows=6_000, seed=3, accounts=50, regions=4)
+    # Then the usage holds exactly 50 distinct accounts and 4 distinct regions
+    assert len(_distinct(tmp_path / "a", "line_item_usage_account_id")) == 50
+    assert _distinct(tmp_path / "a", "product_region_code") == {
+        "us-east-1",
+        "us-west-2",
+        "eu-central-1",
+        "ap-northeast-1",
+    }
+    # And the same seed gives the same bytes
+    (first,) = sorted((tmp_path / "a").rglob("*.parquet"))
+    (second,) = sorted((tmp_path / "b").rglob("*.parquet"))
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_without_knobs_the_catalog_accounts_and_regions_stay(tmp_path: Path) -> None:
+    # When generating with the defaults
+    generate_cur(tmp_path, "2026-08", rows=6_000, seed=3)
+    # Then the catalog's four accounts and three regions are used, no more
+    assert len(_distinct(tmp_path, "line_item_usage_account_id")) == 4
+    assert len(_distinct(tmp_path, "product_region_code")) == 3
+
+
+@pytest.mark.parametrize(("kwargs", "field"), [({"accounts": 0}, "--accounts"), ({"regions": 99}, "--regions")])
+def test_bad_spread_is_a_user_error(tmp_path: Path, kwargs: dict[str, int], field: str) -> None:
+    with pytest.raises(UserError, match=re.escape(field)):
+        generate_cur(tmp_path / "out", "2026-08", rows=10, seed=1, **kwargs)  # type: ignore[arg-type]
+    assert not (tmp_path / "out").exists()

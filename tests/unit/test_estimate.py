@@ -208,8 +208,8 @@ def test_full_detail_covers_total_model_and_tag_with_minute_timestamps() -> None
     assert set(m3) == {(), *(((DIM_TOKEN_KIND, k),) for k in ("input", "output", "cache-read", "cache-write"))}
 
 
-def test_dimension_values_beyond_the_cap_fold_into_other() -> None:
-    # Given 5 tag values and a cap of 2
+def _five_team_values_capped_at_two(pinned: dict[str, frozenset[str]] | None = None) -> tuple[list, set[str]]:  # type: ignore[type-arg]
+    """Points of one minute for tag values t0..t4 (t4 costliest) with a cap of 2; and the values kept."""
     resolved = {
         f"p{i}": ResolvedModel(
             f"p{i}", "Nova Pro", "Amazon", known=True, scope="regional", id_kind="model", tags={"team": f"t{i}"}
@@ -217,7 +217,6 @@ def test_dimension_values_beyond_the_cap_fold_into_other() -> None:
         for i in range(5)
     }
     data = {f"p{i}": {minute(0): Counts(input=1000 * (i + 1))} for i in range(5)}
-    # When points are built
     points = metric_points(
         data,
         resolved=resolved,
@@ -225,9 +224,15 @@ def test_dimension_values_beyond_the_cap_fold_into_other() -> None:
         minutes=[minute(0)],
         tag_keys=("team",),
         tag_value_cap=2,
+        pinned_tag_values=pinned,
         detail="full",
     )
-    values = {dict(p.dimensions)[DIM_TAG_VALUE] for p in points if DIM_TAG_VALUE in dict(p.dimensions)}
+    return points, {dict(p.dimensions)[DIM_TAG_VALUE] for p in points if DIM_TAG_VALUE in dict(p.dimensions)}
+
+
+def test_dimension_values_beyond_the_cap_fold_into_other() -> None:
+    # Given 5 tag values and a cap of 2, When points are built
+    points, values = _five_team_values_capped_at_two()
     # Then the two costliest keep their names and the rest are summed under (other)
     assert values == {"t4", "t3", OTHER}
     other = _points_at(points, minute(0))[((DIM_TAG_KEY, "team"), (DIM_TAG_VALUE, OTHER))]
@@ -288,25 +293,8 @@ def test_an_up_to_date_watermark_plans_nothing() -> None:
 
 def test_budgeted_tag_values_keep_their_own_metric_beyond_the_cap() -> None:
     # Given 5 tag values, a cap of 2, and a budget on the cheapest one
-    resolved = {
-        f"p{i}": ResolvedModel(
-            f"p{i}", "Nova Pro", "Amazon", known=True, scope="regional", id_kind="model", tags={"team": f"t{i}"}
-        )
-        for i in range(5)
-    }
-    data = {f"p{i}": {minute(0): Counts(input=1000 * (i + 1))} for i in range(5)}
     # When points are built with that value pinned
-    points = metric_points(
-        data,
-        resolved=resolved,
-        catalog=CATALOG,
-        minutes=[minute(0)],
-        tag_keys=("team",),
-        tag_value_cap=2,
-        pinned_tag_values={"team": frozenset({"t0"})},
-        detail="full",
-    )
-    values = {dict(p.dimensions)[DIM_TAG_VALUE] for p in points if DIM_TAG_VALUE in dict(p.dimensions)}
+    _, values = _five_team_values_capped_at_two({"team": frozenset({"t0"})})
     # Then its alarm still has data: it is kept, and the cap applies to the others
     assert values == {"t0", "t4", "t3", OTHER}
 

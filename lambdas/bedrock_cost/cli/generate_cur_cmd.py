@@ -49,6 +49,20 @@ def register(subparsers: Any) -> None:
         metavar="M",
         help="Number of billing periods, ending with --period (default 1).",
     )
+    parser.add_argument(
+        "--accounts",
+        type=int,
+        default=None,
+        metavar="N",
+        help="Spread usage over N usage accounts (scale checks; default: the catalog's 4).",
+    )
+    parser.add_argument(
+        "--regions",
+        type=int,
+        default=None,
+        metavar="R",
+        help="Spread usage over R regions (scale checks; default: the catalog's 3).",
+    )
     parser.set_defaults(func=run)
 
 
@@ -67,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
         rows=args.rows,
         seed=args.seed,
         months=args.months,
+        accounts=args.accounts,
+        regions=args.regions,
         progress=args.rows >= PROGRESS_MIN_ROWS and sys.stderr.isatty(),
     )
     for path in files:

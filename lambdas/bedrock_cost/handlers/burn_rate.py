@@ -151,6 +151,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = ScheduleEvent.model_validate(event if isinstance(event, dict) else {})
     as_of = (request.time or datetime.now(UTC)).astimezone(UTC)
     result = run_burn_rate(as_of, deps.targets, deps.policy, deps.reader, deps.publisher)
-    metrics.add_metric(name="ForecastOverrunAlerts", unit=MetricUnit.Count, value=len(result.alerts_sent))
+    if result.alerts_sent:
+        # Only when an alert went out: an hourly zero would be a full-month series ($0.30)
+        # that says nothing the alert itself does not.
+        metrics.add_metric(name="ForecastOverrunAlerts", unit=MetricUnit.Count, value=len(result.alerts_sent))
     logger.info("burn-rate forecast", **asdict(result))
     return asdict(result)

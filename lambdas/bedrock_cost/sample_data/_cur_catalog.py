@@ -87,6 +87,31 @@ ACCOUNTS: Final[tuple[tuple[str, float, float], ...]] = (
     ("456789012345", 0.20, 0.00),
 )
 
+SCALE_REGIONS: Final[tuple[str, ...]] = (
+    # ``--regions R`` relabels usage over the first R of these (the catalog's three first)
+    "us-east-1",
+    "us-west-2",
+    "eu-central-1",
+    "ap-northeast-1",
+    "eu-west-1",
+    "ap-southeast-2",
+    "us-east-2",
+    "ap-south-1",
+    "eu-west-3",
+    "ca-central-1",
+    "sa-east-1",
+    "ap-southeast-1",
+)
+MAX_SCALE_ACCOUNTS: Final = 1000
+
+
+def scale_account_ids(count: int) -> tuple[str, ...]:
+    """``--accounts N``: the catalog's accounts first, then deterministic 12-digit ids."""
+    base = tuple(account for account, _, _ in ACCOUNTS)
+    extra = tuple(f"{500000000000 + 7919 * i:012d}" for i in range(max(0, count - len(base))))
+    return (base + extra)[:count]
+
+
 PROFILES_PER_ACCOUNT_REGION: Final = 4
 PROFILE_SHARE: Final = 0.35
 """Share of Bedrock model rows billed through an application inference profile."""
