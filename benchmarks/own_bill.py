@@ -65,9 +65,15 @@ SERIES_CAPS: dict[str, int] = {
     "request-ingest": 3,  # full-month series (InvocationRecords, Malformed..., Unpriced...)
     "burn-rate": 0,  # full-month series of the hourly forecast (its metric is published only with an alert)
 }
-FAILURE_ONLY = {"EstimatorLagMinutes", "EstimatorFailedRegions"}
+FAILURE_ONLY = {
+    "EstimatorLagMinutes",
+    "EstimatorFailedRegions",
+    "MalformedInvocationRecords",
+    "UnpricedInvocationRecords",
+}
 """Published only when the estimator is behind or a region failed (the demo's catch-up runs
-are behind by design); billed for ``FAILURE_HOURS`` a month, not every hour."""
+are behind by design), or when an ingest batch holds malformed or unpriced records; billed
+for ``FAILURE_HOURS`` a month, not every hour."""
 FAILURE_HOURS = 10
 HANDLER_HOURS = {
     # hours a month a series of this handler receives data
@@ -455,7 +461,7 @@ def main(argv: list[str] | None = None) -> int:
         help="reuse the demo measurement of an earlier own_bill.json instead of running the demo",
     )
     args = parser.parse_args(argv)
-    from bedrock_cost.config import load_config_file
+    from bedrock_cost.config_loader import load_config_file
 
     config = load_config_file(args.config.resolve())
     with tempfile.TemporaryDirectory(prefix="own-bill-") as scratch:
