@@ -32,13 +32,13 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from bedrock_cost.billing.cur_schema import CUR_COLUMNS
 from bedrock_cost.errors import UserError
 from bedrock_cost.sample_data import _cur_catalog as cat
 from bedrock_cost.sample_data import _cur_tags as tg
+from bedrock_cost.sample_data._cur_spread import Spread, relabel, spread_of
 from bedrock_cost.sample_data._progress import ProgressBar
 
 CHUNK_ROWS: Final = 250_000
@@ -278,7 +278,7 @@ def _timestamps(values_ms: IntArray) -> Any:
 
 
 def _chunk(
-    period: _Period, seed: int, chunk_index: int, first_row: int, size: int, *, spread: _Spread | None = None
+    period: _Period, seed: int, chunk_index: int, first_row: int, size: int, *, spread: Spread | None = None
 ) -> Any:
     """Draw ``size`` rows of one period; the random stream depends only on (seed, period, chunk)."""
     tb = _tables()
@@ -378,7 +378,7 @@ def _chunk(
         "tags": tb.tags.take(tag),
     }
     if spread is not None:
-        _relabel(
+        relabel(
             columns,
             spread,
             np.random.default_rng(np.random.SeedSequence([seed, period.year * 12 + period.month, chunk_index, 1])),
@@ -386,44 +386,6 @@ def _chunk(
         )
     schema = arrow_schema()
     return pa.Table.from_arrays([columns[name] for name in schema.names], schema=schema)
-
-
-@dataclass(frozen=True)
-class _Spread:
-    """``--accounts`` / ``--regions``: usage relabelled over more accounts and regions (scale checks)."""
-
-    accounts: tuple[str, ...] | None
-    regions: tuple[str, ...] | None
-
-
-def _relabel(columns: dict[str, Any], spread: _Spread, rng: np.random.Generator, size: int) -> None:
-    """Draw each row's usage account and region uniformly from the spread, from a stream of its own.
-
-    The default stream is untouched, so without the knobs the output is byte-for-byte what it
-    was. Only ``line_item_usage_account_id`` and ``product_region_code`` change (rows without a
-    region keep none); ARNs, usage-type prefixes and principals keep the catalog's values.
-    """
-    if spread.accounts is not None:
-        ids = pa.array(spread.accounts, type=pa.string())
-        columns["line_item_usage_account_id"] = ids.take(rng.integers(0, len(spread.accounts), size))
-    if spread.regions is not None:
-        names = pa.array(spread.regions, type=pa.string())
-        original = columns["product_region_code"]
-        drawn = names.take(rng.integers(0, len(spread.regions), size))
-        columns["product_region_code"] = pc.if_else(pc.is_null(original), original, drawn)
-
-
-def _spread(accounts: int | None, regions: int | None) -> _Spread | None:
-    if accounts is None and regions is None:
-        return None
-    if accounts is not None and not 1 <= accounts <= cat.MAX_SCALE_ACCOUNTS:
-        raise UserError(f"--accounts: expected 1 to {cat.MAX_SCALE_ACCOUNTS} usage accounts, got {accounts}")
-    if regions is not None and not 1 <= regions <= len(cat.SCALE_REGIONS):
-        raise UserError(f"--regions: expected 1 to {len(cat.SCALE_REGIONS)} regions, got {regions}")
-    return _Spread(
-        accounts=None if accounts is None else cat.scale_account_ids(accounts),
-        regions=None if regions is None else cat.SCALE_REGIONS[:regions],
-    )
 
 
 def _validate(rows: int, months: int, seed: int, export_name: str) -> None:
@@ -459,11 +421,11 @@ def generate_cur(
     when complete, and stale files go only after the new ones are in place: a failed run
     never leaves a partial Parquet file. Returns the files written, oldest period first.
     ``accounts`` / ``regions`` spread the usage over that many accounts / regions (see
-    ``_relabel``); ``None`` keeps the catalog's four accounts and three regions.
+    ``_cur_spread.relabel``); ``None`` keeps the catalog's four accounts and three regions.
     """
     year, month = parse_period(period)
     _validate(rows, months, seed, export_name)
-    spread = _spread(accounts, regions)
+    spread = spread_of(accounts, regions)
     if max_rows_per_file <= 0:
         raise UserError(f"max rows per file: expected a positive number, got {max_rows_per_file}")
     schema = arrow_schema()
