@@ -25,16 +25,15 @@ from __future__ import annotations
 import json
 from typing import Final
 
-from aws_cdk import Aws, CustomResource, Duration, RemovalPolicy
+from aws_cdk import Aws, CustomResource, Duration
 from aws_cdk import aws_ce as ce
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
-from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from bedrock_cost.config import Config
-from infra.lambda_function import LOG_RETENTION, BedrockCostFunction
+from infra.custom_resource import framework_provider
+from infra.lambda_function import BedrockCostFunction
 from infra.nag import acknowledge_wildcard_resources
 
 MAX_TAG_VALUES: Final = 10
@@ -139,35 +138,8 @@ class CostAnomalyDetection(Construct):
             "Anomaly monitor ids are random; the function lists this account's monitors and "
             "creates or deletes only the services monitor.",
         )
-        framework_logs = logs.LogGroup(
-            self,
-            "ServicesMonitorProviderLogs",
-            retention=LOG_RETENTION,
-            removal_policy=RemovalPolicy.DESTROY,
-        )
-        framework_role = iam.Role(
-            self,
-            "ServicesMonitorProviderRole",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="CloudFormation custom resource framework for the services anomaly monitor",
-        )
-        framework_role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[framework_logs.log_group_arn]
-            )
-        )
-        provider = cr.Provider(
-            self,
-            "ServicesMonitorProvider",
-            on_event_handler=on_event.function,
-            framework_on_event_role=framework_role,
-            log_group=framework_logs,
-        )
-        acknowledge_wildcard_resources(
-            framework_role,
-            [f"{on_event.function.function_arn}:*"],
-            "The custom resource framework invokes the monitor function by ARN; ':*' covers its "
-            "published versions and aliases, and nothing but that one function.",
+        provider = framework_provider(
+            self, "ServicesMonitor", on_event.function, purpose="the services anomaly monitor", function_label="monitor"
         )
         return CustomResource(
             self,

@@ -21,7 +21,6 @@ from aws_cdk import (
     CustomResource,
     Duration,
     Fn,
-    RemovalPolicy,
     Stack,
 )
 from aws_cdk import aws_athena as athena
@@ -29,16 +28,15 @@ from aws_cdk import aws_bcmdataexports as bcm
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
-from aws_cdk import custom_resources as cr
 from constructs import Construct, IConstruct
 
 from bedrock_cost.billing.cur_schema import CUR_COLUMNS, PARTITION_COLUMN
 from bedrock_cost.billing.views import view_names
 from bedrock_cost.config import Config
 from infra.cur_export import data_export, export_bucket
-from infra.lambda_function import LOG_RETENTION, PACKAGE_DIR, QUERIES_DIR, BedrockCostFunction
+from infra.custom_resource import framework_provider
+from infra.lambda_function import PACKAGE_DIR, QUERIES_DIR, BedrockCostFunction
 from infra.nag import acknowledge, acknowledge_wildcard_resources
 
 RESULTS_PREFIX: Final = "athena-results"
@@ -350,33 +348,8 @@ class CurAnalytics(Construct):
         self._grant_athena_run(on_event.function)
         self._grant_manage_views(on_event.function)
 
-        framework_logs = logs.LogGroup(
-            self, "ViewsProviderLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY
-        )
-        framework_role = iam.Role(
-            self,
-            "ViewsProviderRole",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="CloudFormation custom resource framework for the Athena views",
-        )
-        framework_role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[framework_logs.log_group_arn],
-            )
-        )
-        provider = cr.Provider(
-            self,
-            "ViewsProvider",
-            on_event_handler=on_event.function,
-            framework_on_event_role=framework_role,
-            log_group=framework_logs,
-        )
-        acknowledge_wildcard_resources(
-            framework_role,
-            [f"{on_event.function.function_arn}:*"],
-            "The custom resource framework invokes the views function by ARN; ':*' covers its "
-            "published versions and aliases, and nothing but that one function.",
+        provider = framework_provider(
+            self, "Views", on_event.function, purpose="the Athena views", function_label="views"
         )
 
         resource = CustomResource(

@@ -38,7 +38,8 @@ from bedrock_cost.billing.request_views import request_view_names, request_view_
 from bedrock_cost.config import Config
 from bedrock_cost.handlers.request_ledger_setup import LOGGING_TYPE, VIEWS_TYPE
 from infra.cur_analytics import RESULTS_PREFIX, CurAnalytics
-from infra.lambda_function import LOG_RETENTION, PACKAGE_DIR, QUERIES_DIR, BedrockCostFunction
+from infra.custom_resource import framework_provider
+from infra.lambda_function import PACKAGE_DIR, QUERIES_DIR, BedrockCostFunction
 from infra.nag import acknowledge, acknowledge_wildcard_resources
 from infra.request_log_table import LOG_TABLE, invocation_log_table
 from infra.state_table import StateTable
@@ -299,32 +300,8 @@ class RequestLedger(Construct):
             service_name="request-ledger-setup",
             timeout=Duration.minutes(5),
         )
-        framework_logs = logs.LogGroup(
-            self, "SetupProviderLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY
-        )
-        framework_role = iam.Role(
-            self,
-            "SetupProviderRole",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="CloudFormation custom resource framework for the request ledger",
-        )
-        framework_role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[framework_logs.log_group_arn]
-            )
-        )
-        provider = cr.Provider(
-            self,
-            "SetupProvider",
-            on_event_handler=self.setup.function,
-            framework_on_event_role=framework_role,
-            log_group=framework_logs,
-        )
-        acknowledge_wildcard_resources(
-            framework_role,
-            [f"{self.setup.function.function_arn}:*"],
-            "The custom resource framework invokes the setup function by ARN; ':*' covers its "
-            "versions and aliases, and nothing but that one function.",
+        provider = framework_provider(
+            self, "Setup", self.setup.function, purpose="the request ledger", function_label="setup"
         )
         return provider
 
