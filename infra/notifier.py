@@ -29,12 +29,11 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from bedrock_cost.domain.aws_notifications import alarm_marker
+from infra.dead_letters import dead_letter_queue
 from infra.lambda_function import METRICS_NAMESPACE, BedrockCostFunction
-from infra.nag import acknowledge
 
 HANDLER: Final = "bedrock_cost.handlers.slack_notifier.handler"
 SERVICE_NAME: Final = "slack-notifier"
@@ -42,7 +41,6 @@ TIMEOUT: Final = Duration.seconds(60)
 """Long enough to ride out a Slack rate limit (Retry-After) and a few 5xx with backoff."""
 LAMBDA_RETRIES: Final = 2
 MAX_EVENT_AGE: Final = Duration.hours(6)
-DEAD_LETTER_RETENTION: Final = Duration.days(14)
 
 
 def secret_arn_pattern(secret_name: str) -> str:
@@ -64,16 +62,8 @@ class SlackNotifier(Construct):
         forward_non_bedrock_anomalies: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.dead_letters = sqs.Queue(
+        self.dead_letters = dead_letter_queue(
             self,
-            "DeadLetters",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=DEAD_LETTER_RETENTION,
-        )
-        acknowledge(
-            self.dead_letters,
-            "SQS3",
             "This queue is the dead-letter queue (Lambda on-failure destination and SNS subscription DLQ).",
         )
         self.idempotency_table = dynamodb.Table(

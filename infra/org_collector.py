@@ -33,12 +33,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_oam as oam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from bedrock_cost.config import Config
 from bedrock_cost.domain.estimator_run import EstimatorConfig
 from bedrock_cost.domain.tag_events import TRACKED_EVENT_NAMES
+from infra.dead_letters import dead_letter_queue
 from infra.estimator import (
     CALIBRATION_PREFIX,
     ESTIMATOR_HANDLER,
@@ -47,7 +47,7 @@ from infra.estimator import (
     grant_metric_and_profile_reads,
 )
 from infra.lambda_function import BedrockCostFunction, use_code
-from infra.nag import acknowledge, acknowledge_wildcard_resources
+from infra.nag import acknowledge_wildcard_resources
 from infra.state_table import StateTable
 from infra.tag_enforcer import TagEnforcer
 
@@ -94,16 +94,8 @@ class TagEventForwarder(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, target_bus_arn: str) -> None:
         super().__init__(scope, construct_id)
-        self.dead_letters = sqs.Queue(
+        self.dead_letters = dead_letter_queue(
             self,
-            "DeadLetters",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        acknowledge(
-            self.dead_letters,
-            "SQS3",
             "This queue is itself the dead-letter destination of the forwarding rule (events the "
             "home-region bus did not accept); it needs no dead-letter queue of its own.",
         )

@@ -39,6 +39,7 @@ from bedrock_cost.config import Config
 from bedrock_cost.handlers.request_ledger_setup import LOGGING_TYPE, VIEWS_TYPE
 from infra.cur_analytics import RESULTS_PREFIX, CurAnalytics
 from infra.custom_resource import framework_provider
+from infra.dead_letters import dead_letter_queue
 from infra.lambda_function import PACKAGE_DIR, QUERIES_DIR, BedrockCostFunction
 from infra.nag import acknowledge, acknowledge_wildcard_resources
 from infra.request_log_table import LOG_TABLE, invocation_log_table
@@ -176,16 +177,8 @@ class RequestLedger(Construct):
         return role
 
     def _dead_letters(self) -> sqs.Queue:
-        queue = sqs.Queue(
+        queue = dead_letter_queue(
             self,
-            "DeadLetters",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        acknowledge(
-            queue,
-            "SQS3",
             "This queue is itself the on-failure destination of the invocation-log ingest "
             "Lambda (batches that failed every retry); it needs no dead-letter queue of its own.",
         )

@@ -16,12 +16,12 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from bedrock_cost.config import Config
 from bedrock_cost.domain.tag_events import TRACKED_EVENT_NAMES
 from bedrock_cost.domain.tag_rules import RESOURCE_TYPES
+from infra.dead_letters import dead_letter_queue
 from infra.lambda_function import BedrockCostFunction
 from infra.nag import acknowledge, acknowledge_wildcard_resources
 
@@ -85,16 +85,8 @@ class TagEnforcer(Construct):
         policy = config.tag_policy
         regions = list(config.regions)
 
-        self.dead_letters = sqs.Queue(
+        self.dead_letters = dead_letter_queue(
             self,
-            "DeadLetters",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        acknowledge(
-            self.dead_letters,
-            "SQS3",
             "This queue is itself the dead-letter destination of the tag-enforcer (failed "
             "invocations and undeliverable events); it needs no dead-letter queue of its own.",
         )
