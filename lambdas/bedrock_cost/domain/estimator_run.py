@@ -339,31 +339,22 @@ def run_region(
     backfill = _minutes(backfill_start, plan.start)
     late_ids = new_ids & with_data
     recovered = _minutes(plan.start, first_fresh)
-    if recovered and late_ids:
-        points += metric_points(
-            usage,
-            resolved=resolved,
-            catalog=catalog,
-            minutes=recovered,
-            tag_keys=settings.tag_keys,
-            only_model_ids=dict.fromkeys(recovered, late_ids),
-            tag_value_cap=settings.tag_value_cap,
-            model_cap=settings.model_cap,
-            pinned_tag_values=settings.pinned_tag_values,
-        )
-    if backfill and late_ids:
-        points += metric_points(
-            usage,
-            resolved=resolved,
-            catalog=catalog,
-            minutes=backfill,
-            tag_keys=settings.tag_keys,
-            only_model_ids=dict.fromkeys(backfill, late_ids),
-            tag_value_cap=settings.tag_value_cap,
-            model_cap=settings.model_cap,
-            pinned_tag_values=settings.pinned_tag_values,
-            detail=settings.metric_detail,
-        )
+    # Minutes already emitted before a crash, and minutes before the window, each only for
+    # the model ids that had no data then (the same point set as any other minute).
+    for span in (recovered, backfill):
+        if span and late_ids:
+            points += metric_points(
+                usage,
+                resolved=resolved,
+                catalog=catalog,
+                minutes=span,
+                tag_keys=settings.tag_keys,
+                only_model_ids=dict.fromkeys(span, late_ids),
+                tag_value_cap=settings.tag_value_cap,
+                model_cap=settings.model_cap,
+                pinned_tag_values=settings.pinned_tag_values,
+                detail=settings.metric_detail,
+            )
     fresh = [p for p in points if now - p.timestamp <= EMF_MAX_AGE]
 
     # 3-5. Mark pending (conditional: one run wins a window), emit, advance.
