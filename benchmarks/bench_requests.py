@@ -133,7 +133,8 @@ def bench_ingest(data: Path, batches: int) -> dict[str, Any]:
             counted["other_writes"] += 1
 
         deps.store._db.meta.events.register("provide-client-params.dynamodb.TransactWriteItems", count)
-        deps.publisher._dynamodb.meta.events.register("before-call.dynamodb.PutItem", count_other)
+        # The alert publisher shares this client (one DynamoDB client per container).
+        deps.store._db.meta.events.register("before-call.dynamodb.PutItem", count_other)
         store_s: list[float] = []
         apply = deps.store.apply
 

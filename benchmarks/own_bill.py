@@ -61,8 +61,8 @@ from benchmarks.own_bill_prices import (  # noqa: E402
 SERIES_CAPS: dict[str, int] = {
     # documented caps on custom metric series (README "Own AWS bill"); tests/unit/test_own_bill_cap.py
     "estimator": CUSTOM_METRIC_CAP,  # full-month series per account (metric_detail: alarms)
-    "cur-reporter": 65,  # daily series at the reference: 1 + 20 models + 3 x 11 tag values + 1 + 10 drift
-    "request-ingest": 3,  # full-month series (InvocationRecords, Malformed..., Unpriced...)
+    "cur-reporter": 22,  # daily series at the reference: total + 20 models + drift (metric_detail: alarms)
+    "request-ingest": 0,  # full-month series: none (Malformed... and Unpriced... only when non-zero)
     "burn-rate": 0,  # full-month series of the hourly forecast (its metric is published only with an alert)
 }
 FAILURE_ONLY = {
@@ -70,6 +70,8 @@ FAILURE_ONLY = {
     "EstimatorFailedRegions",
     "MalformedInvocationRecords",
     "UnpricedInvocationRecords",
+    "TagViolationAlerts",
+    "TagsAdded",
 }
 """Published only when the estimator is behind or a region failed (the demo's catch-up runs
 are behind by design), or when an ingest batch holds malformed or unpriced records; billed
@@ -143,8 +145,12 @@ def monthly_series(measured: DemoMeasurement, handler: str, pinned_tag_values: i
         by_tag = sum(1 for r in rows if "TagKey" in r[2])
         drift_by_model = sum(1 for r in rows if r[1] == "EstimateDriftPct" and "Model" in r[2])
         count += REFERENCE["models"] - by_model
-        count += REFERENCE["report_tag_keys"] * (REFERENCE["values_per_key"] + 1) - by_tag
-        count += min(REFERENCE["models"], DRIFT_MODEL_CAP) - drift_by_model
+        # Per tag value and drift per model are published only with metric_detail "full":
+        # scaled when the demo published some, absent otherwise.
+        if by_tag:
+            count += REFERENCE["report_tag_keys"] * (REFERENCE["values_per_key"] + 1) - by_tag
+        if drift_by_model:
+            count += min(REFERENCE["models"], DRIFT_MODEL_CAP) - drift_by_model
     if handler == "estimator":
         # At the reference every model is priced: the demo's deliberately unknown model
         # (two UnpricedTokens series) does not exist there; the budgeted tag values are the
@@ -180,10 +186,11 @@ def build_bill(
     for handler, per_account in handlers + ([("request-ingest", False)] if counts.ledger else []):
         series, metric_months = monthly_series(measured, handler, counts.pinned_tag_values)
         n = accounts if per_account else 1
+        on_event = sum(1 for r in measured.series.get(handler, []) if r[1] in FAILURE_ONLY)
         bill.add(
             f"custom metrics: {handler}" + ("" if per_account else " (central account)"),
             f"{series} series x {n} account(s), {HANDLER_HOURS[handler]} h/month each"
-            + (" (lag: only when behind)" if handler == "estimator" else ""),
+            + (f" ({on_event} only when non-zero: {FAILURE_HOURS} h)" if on_event else ""),
             metric_months * n * p["custom_metric_month"],
             "EMF in demo.log",
             fed=handler == "request-ingest",

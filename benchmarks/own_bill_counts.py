@@ -120,7 +120,7 @@ class DemoMeasurement:
     calls: dict[str, int]
     transact_items: int = 0
     ingested_records: int = 0
-    """Records the demo's ingest handler counted (``InvocationRecords``)."""
+    """Records the demo's ingest handler counted (its ``invocation-log batch`` log lines)."""
 
 
 def parse_demo_log(path: Path) -> tuple[dict[str, dict[tuple[Any, ...], set[int]]], dict[str, int]]:
@@ -137,6 +137,10 @@ def parse_demo_log(path: Path) -> tuple[dict[str, dict[tuple[Any, ...], set[int]
             continue
         handler = STEP_HANDLER.get(step, step)
         log_bytes[handler] += len(line.encode("utf-8"))
+        if '"invocation-log batch"' in line:
+            batch = json.loads(line)
+            if batch.get("message") == "invocation-log batch":
+                totals["_records_ingested"] += float(batch.get("records", 0))
         if line.startswith('{"_aws"'):
             blob = json.loads(line)
             hour = int(blob["_aws"]["Timestamp"]) // 3_600_000
@@ -147,7 +151,7 @@ def parse_demo_log(path: Path) -> tuple[dict[str, dict[tuple[Any, ...], set[int]
                         series[handler].setdefault(key, set()).add(hour)
                     value = blob.get(metric["Name"])
                     totals[metric["Name"]] += sum(value) if isinstance(value, list) else float(value or 0)
-    log_bytes["_records_ingested"] = int(totals.get("InvocationRecords", 0))
+    log_bytes["_records_ingested"] = int(totals.get("_records_ingested", 0))
     return series, dict(log_bytes)
 
 

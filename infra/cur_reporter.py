@@ -70,6 +70,7 @@ class CurReporter(Construct):
                 "ALERT_TOPIC_ARN": alert_topic.topic_arn,
                 "DRIFT_THRESHOLD_PCT": str(config.thresholds.drift_pct),
                 "TAG_POLICY": config.tag_policy.model_dump_json(),
+                "METRIC_DETAIL": config.estimator.metric_detail,
             },
         )
         role = self.function.role

@@ -146,10 +146,12 @@ def test_handler_writes_report_metrics_calibration_and_alerts_once(aws, capsys):
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     names = {m["Name"] for doc in emf for d in doc["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
     assert {"BilledCostUSD", "EstimateDriftPct"} <= names
-    assert any(doc.get("TagValue") == "ml" and doc["BilledCostUSD"] == [105.0] for doc in emf)
-    # And no record carries a hidden 'service' dimension (alarms match exact dimension sets)
+    assert any(doc.get("Model") == "Claude Sonnet 4.6" and "BilledCostUSD" in doc for doc in emf)
+    # And no record carries a hidden 'service' dimension (alarms match exact dimension sets), nor
+    # a per-tag-value series (metric_detail "alarms": those figures are in the S3 report)
     dimension_sets = {tuple(d) for doc in emf for m in doc["_aws"]["CloudWatchMetrics"] for d in m["Dimensions"]}
-    assert dimension_sets == {(), ("Model",), ("TagKey", "TagValue")}
+    assert dimension_sets == {(), ("Model",)}
+    assert doc["by_tag"]["team"]["ml"] == "105.000000"
     # And one drift alert, one untagged-spend digest and (Oct 5 is a Monday) the weekly
     # recommendations digest were published, once
     assert first["alerts_sent"] == ["estimate_drift", "untagged_spend", "recommendations"]

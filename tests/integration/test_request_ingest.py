@@ -114,7 +114,7 @@ def test_a_redelivered_batch_counts_once(aws):
     # Then the totals hold each request once
     assert (first["counted"], second["counted"], second["duplicates"]) == (2, 0, 2)
     assert total(aws["db"], "ledger#user=ana@example.com", "total#2026-10-15") == (660_000, 2)
-    assert total(aws["db"], "ledger#meta:customer=acme", "total#2026-10") == (660_000, 2)
+    assert total(aws["db"], "ledger#meta:customer=acme", "total#2026-10-15") == (660_000, 2)
 
 
 def test_budget_alerts_fire_once_per_threshold_and_enforcement_denies_then_lifts(aws):

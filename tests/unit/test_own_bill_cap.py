@@ -117,13 +117,31 @@ def _reference_report() -> DailyReport:
 def test_cur_reporter_series_stay_under_their_cap(capsys: pytest.CaptureFixture[str]) -> None:
     # Given a daily report at the reference workload: 20 models (all with drift), 3 keys x 11 values
     capsys.readouterr()
-    # When the reporter publishes its billed metrics
+    # When the reporter publishes its billed metrics with the default detail
     emit_billed_metrics(_reference_report())
     series = _emf_series(capsys.readouterr().out)
-    # Then per-model drift is capped and the whole set is within the documented cap
+    # Then the total, each model (the dashboard's billed widget) and the total drift (its alarm)
+    # are published, nothing per tag value or drift per model, within the documented cap
+    assert ("BilledCostUSD", ()) in series
+    assert ("EstimateDriftPct", ()) in series
+    assert len({s for s in series if s[0] == "BilledCostUSD" and s[1]}) == REFERENCE["models"]
+    assert not {s for s in series if s[0] == "EstimateDriftPct" and s[1]}
+    assert not {s for s in series if any(k == "TagKey" for k, _ in s[1])}
+    assert len(series) <= SERIES_CAPS["cur-reporter"]
+
+
+def test_cur_reporter_full_detail_adds_tag_values_and_capped_drift_per_model(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Given the same report, When the reporter publishes with metric_detail "full"
+    capsys.readouterr()
+    emit_billed_metrics(_reference_report(), "full")
+    series = _emf_series(capsys.readouterr().out)
+    # Then every tag value gets its series and per-model drift is capped
     drift_by_model = {s for s in series if s[0] == "EstimateDriftPct" and s[1]}
     assert len(drift_by_model) == DRIFT_MODEL_CAP < REFERENCE["models"]
-    assert len(series) <= SERIES_CAPS["cur-reporter"]
+    by_tag = {s for s in series if any(k == "TagKey" for k, _ in s[1])}
+    assert len(by_tag) == len(KEYS) * (REFERENCE["values_per_key"] + 1)
 
 
 def test_ledger_and_forecast_full_month_series_stay_under_their_caps() -> None:
@@ -131,6 +149,6 @@ def test_ledger_and_forecast_full_month_series_stay_under_their_caps() -> None:
     ingest = [name for name, conditional in source_metric_names("request_ingest").items() if not conditional]
     forecast = [name for name, conditional in source_metric_names("burn_rate").items() if not conditional]
     # Then the ledger adds at most its documented series and the hourly forecast none
-    assert 0 < len(ingest) <= SERIES_CAPS["request-ingest"]
+    assert len(ingest) <= SERIES_CAPS["request-ingest"]
     assert len(forecast) <= SERIES_CAPS["burn-rate"]
     assert "ForecastOverrunAlerts" in source_metric_names("burn_rate")  # still published, with an alert

@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 MARKER_TTL_SECONDS = 40 * 24 * 3600
-"""Markers outlive CloudWatch Logs redelivery by far; counters keep a month of days."""
+"""Markers outlive CloudWatch Logs redelivery by far. Counters are per subject value and day;
+a month's total is the sum of its days."""
 MAX_ITEMS = 100
 BLOCKS_PK = "blocks"
 """Partition of the enforcement blocks (sort key: the user)."""
@@ -114,11 +115,16 @@ class LedgerStore:
         return None
 
     def apply(self, increments: Sequence[Increment]) -> tuple[int, int]:
-        """Count every new request once; return (counted, duplicates)."""
+        """Count every new request once; return (counted, duplicates).
+
+        Requests are grouped by the counters they add to before they are cut into chunks, so
+        one user's (or customer's) requests share a transaction and its counter items: every
+        item is two write units, and a chunk holds at most 100.
+        """
         chunks: list[list[Increment]] = []
         current: list[Increment] = []
         keys: set[tuple[str, str]] = set()
-        for inc in increments:
+        for inc in sorted(increments, key=lambda i: (i.counters, i.request_id)):
             new_keys = keys | set(inc.counters)
             if current and len(current) + 1 + len(new_keys) > MAX_ITEMS:
                 chunks.append(current)
@@ -147,9 +153,19 @@ class LedgerStore:
         return counted, duplicates
 
     def totals(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
-        """Micro-dollar totals of the given counters (strongly consistent reads)."""
+        """Micro-dollar totals of the given counters (strongly consistent reads).
+
+        Only day counters are written (``total#YYYY-MM-DD``); a month key (``total#YYYY-MM``)
+        is answered with the sum of that month's day counters, read by one Query. A key
+        with no counter is absent from the answer.
+        """
         out: dict[tuple[str, str], int] = {}
-        unique = sorted(set(keys))
+        months = sorted({key for key in keys if len(key[1]) == len("total#YYYY-MM")})
+        for pk, sk in months:
+            days = self._month_days(pk, sk)
+            if days:
+                out[(pk, sk)] = sum(days)
+        unique = sorted(set(keys) - set(months))
         for start in range(0, len(unique), 100):
             request: dict[str, Any] = {
                 self._table: {
@@ -163,6 +179,22 @@ class LedgerStore:
                     out[(item["pk"]["S"], item["sk"]["S"])] = int(item["cost_micro_usd"]["N"])
                 request = dict(response.get("UnprocessedKeys") or {})
         return out
+
+    def _month_days(self, pk: str, month_sk: str) -> list[int]:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :p AND begins_with(sk, :m)",
+            "ExpressionAttributeValues": {":p": {"S": pk}, ":m": {"S": month_sk + "-"}},
+            "ProjectionExpression": "cost_micro_usd",
+            "ConsistentRead": True,
+        }
+        days: list[int] = []
+        while True:
+            response = self._db.query(**request)
+            days += [int(item["cost_micro_usd"]["N"]) for item in response["Items"]]
+            if "LastEvaluatedKey" not in response:
+                return days
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def note_subjects(self, members_by_day: Mapping[str, Iterable[str]]) -> None:
         """Add ``subject=value`` members to each day's set (``ADD`` to a string set: a retry or a

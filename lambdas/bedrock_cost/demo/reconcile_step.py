@@ -100,6 +100,7 @@ def _run_reporter(ctx: DemoContext, engine: DuckDBEngine, as_of: date) -> dict[s
         "DRIFT_THRESHOLD_PCT": str(ctx.config.thresholds.drift_pct),
         "TAG_POLICY": ctx.config.tag_policy.model_dump_json(),
         "ESTIMATES_BUCKET": ESTIMATES_BUCKET,
+        "METRIC_DETAIL": ctx.config.estimator.metric_detail,
     }
     cur_reporter.configure(None)
     try:

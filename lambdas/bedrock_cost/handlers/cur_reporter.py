@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import boto3
 from aws_lambda_powertools.metrics import MetricUnit
@@ -54,6 +54,8 @@ class CurReporterEnvironment(BaseModel):
     tag_policy: TagPolicy = Field(alias="TAG_POLICY")
     estimates_bucket: str | None = Field(default=None, alias="ESTIMATES_BUCKET", min_length=3)
     """Where the estimator writes its hour records: set, drift is like for like and per model."""
+    metric_detail: Literal["alarms", "full"] = Field(default="alarms", alias="METRIC_DETAIL")
+    """``alarms``: the series an alarm or widget reads; ``full``: also per tag value and drift per model."""
 
     @field_validator("tag_keys", mode="before")
     @classmethod
@@ -103,16 +105,26 @@ class ReportEvent(BaseModel):
     as_of: date | None = None
 
 
-def emit_billed_metrics(report: DailyReport) -> None:
-    """Month-to-date billed cost as gauges: total, per model, per tag value (bounded)."""
+def emit_billed_metrics(report: DailyReport, detail: Literal["alarms", "full"] = "alarms") -> None:
+    """Month-to-date billed cost as gauges: the total and per model (the dashboard's billed
+    widget), and the drift the drift alarm watches.
+
+    Per tag value and drift per model are read by no alarm or widget: each series is $0.30 a
+    month prorated (30 tag values and 10 models: about $0.50 a month), and both are in the S3
+    report and the Athena views. ``detail="full"`` (config ``estimator.metric_detail: full``)
+    publishes them as well.
+    """
     emit_metric(BILLED_COST, float(report.total_usd))
     for model, cost in report.by_model.items():
         emit_metric(BILLED_COST, float(cost), dimensions={DIM_MODEL: model})
-    for key, values in report.by_tag.items():
-        for value, cost in values.items():
-            emit_metric(BILLED_COST, float(cost), dimensions={DIM_TAG_KEY: key, DIM_TAG_VALUE: value})
-    if report.drift is not None and report.drift.pct is not None:
-        emit_metric(ESTIMATE_DRIFT, float(report.drift.pct), unit=MetricUnit.Percent)
+    if detail == "full":
+        for key, values in report.by_tag.items():
+            for value, cost in values.items():
+                emit_metric(BILLED_COST, float(cost), dimensions={DIM_TAG_KEY: key, DIM_TAG_VALUE: value})
+    if report.drift is None or report.drift.pct is None:
+        return
+    emit_metric(ESTIMATE_DRIFT, float(report.drift.pct), unit=MetricUnit.Percent)
+    if detail == "full":
         ranked = sorted(report.drift.models, key=lambda m: (-m.billed_usd, m.model))
         for drifted in [m for m in ranked if m.drift_pct is not None][:DRIFT_MODEL_CAP]:
             emit_metric(
@@ -147,7 +159,7 @@ def daily_report(deps: Dependencies, today: date, deadline_seconds: float, accou
 def write_report(deps: Dependencies, report: DailyReport, today: date) -> dict[str, Any]:
     """Metrics, the dated report and the calibration file, then each alert once; returns the summary."""
     env = deps.env
-    emit_billed_metrics(report)
+    emit_billed_metrics(report, env.metric_detail)
     document = report.to_document()
     deps.s3.put_object(
         Bucket=env.report_bucket,

@@ -235,8 +235,12 @@ def write_report(report: EnforcementReport) -> dict[str, Any]:
     """Logs and metrics of a run; raises (so Lambda retries) when part of the scan failed."""
     _log_outcomes(report)
     publish_metrics(report)
-    metrics.add_metric(name="TagViolationAlerts", unit=MetricUnit.Count, value=report.alerts_sent)
-    metrics.add_metric(name="TagsAdded", unit=MetricUnit.Count, value=sum(len(o.added) for o in report.outcomes))
+    # Activity counts only when there was some (no alarm or widget reads them; each series
+    # is billed for every hour it receives a point, zeros included).
+    if report.alerts_sent:
+        metrics.add_metric(name="TagViolationAlerts", unit=MetricUnit.Count, value=report.alerts_sent)
+    if added := sum(len(o.added) for o in report.outcomes):
+        metrics.add_metric(name="TagsAdded", unit=MetricUnit.Count, value=added)
     summary = report.summary()
     logger.info("tag enforcement finished", extra=summary)
     if report.scan_errors:
