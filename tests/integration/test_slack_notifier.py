@@ -37,6 +37,7 @@ from bedrock_cost.domain.alerts import Alert
 from bedrock_cost.errors import NotFound
 from bedrock_cost.handlers import slack_notifier
 from bedrock_cost.handlers.wiring import InvalidEnvironmentError
+from tests.support.lambda_context import lambda_context
 
 pytestmark = pytest.mark.integration
 
@@ -266,18 +267,6 @@ def test_only_http_urls_are_accepted(url: str) -> None:
 
 
 @dataclass
-class LambdaContext:
-    remaining_ms: int = 20_000
-    function_name: str = "slack-notifier"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:slack-notifier"
-    aws_request_id: str = "4f1f5b5e-1c1e-4c4e-9f5e-0c6c0f3f7e11"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
-
-
-@dataclass
 class Account:
     """The emulated account: topic, relay to the handler, secret, idempotency table."""
 
@@ -346,7 +335,9 @@ def budget_alert(dedupe_key: str = "budget#2026-11#tag:team=ml#90") -> Alert:
 
 
 def invoke(event: dict[str, Any], remaining_ms: int = 20_000) -> dict[str, Any]:
-    result: dict[str, Any] = slack_notifier.handler(event, LambdaContext(remaining_ms=remaining_ms))
+    result: dict[str, Any] = slack_notifier.handler(
+        event, lambda_context("slack-notifier", memory_limit_in_mb=256, remaining_ms=remaining_ms)
+    )
     return result
 
 

@@ -32,6 +32,8 @@ from bedrock_cost.domain.alerts import Alert
 from bedrock_cost.domain.tag_rules import TaggedResource
 from bedrock_cost.errors import BedrockCostError, Throttled
 from bedrock_cost.handlers import tag_enforcer
+from tests.support.alert_inbox import AlertInbox
+from tests.support.lambda_context import lambda_context
 
 pytestmark = pytest.mark.integration
 
@@ -56,24 +58,15 @@ POLICY = TagPolicy(
 
 
 @dataclass
-class LambdaContext:
-    function_name: str = "tag-enforcer"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:tag-enforcer"
-    aws_request_id: str = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
-
-
-@dataclass
 class World:
     """The emulated account: AWS clients, the fake source and the wiring."""
 
     fake: InMemoryBedrockResources
     bedrock: Any
     agent: Any
-    sqs: Any
+    inbox: AlertInbox
     sns: Any
     dynamodb: Any
-    queue_url: str
     topic_arn: str
     table: str
 
@@ -94,14 +87,7 @@ class World:
 
     def alerts(self) -> list[Alert]:
         """Drain the queue subscribed to the alert topic."""
-        found = []
-        while True:
-            messages = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", [])
-            if not messages:
-                return found
-            for message in messages:
-                found.append(Alert.from_json(json.loads(message["Body"])["Message"]))
-                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return self.inbox.alerts()
 
     def profile(self, name: str, tags: dict[str, str], resource_type: str = "application-inference-profile") -> str:
         arn = f"arn:aws:bedrock:{REGION}:{ACCOUNT}:{resource_type}/{name}"
@@ -164,19 +150,15 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         create_state_table(dynamodb, table)
         sns = boto3.client("sns", region_name=REGION)
         sqs = boto3.client("sqs", region_name=REGION)
-        topic_arn = sns.create_topic(Name="alerts")["TopicArn"]
-        queue_url = sqs.create_queue(QueueName="alerts")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+        inbox = AlertInbox.subscribe(sns, sqs)
         w = World(
             fake=InMemoryBedrockResources(REGION, FAKE_TYPES),
             bedrock=boto3.client("bedrock", region_name=REGION),
             agent=boto3.client("bedrock-agent", region_name=REGION),
-            sqs=sqs,
+            inbox=inbox,
             sns=sns,
             dynamodb=dynamodb,
-            queue_url=queue_url,
-            topic_arn=topic_arn,
+            topic_arn=inbox.topic_arn,
             table=table,
         )
         w.wire()
@@ -260,7 +242,7 @@ def emf_metrics(output: str) -> list[tuple[str, dict[str, str], float]]:
 
 
 def invoke(event: dict[str, Any]) -> dict[str, Any]:
-    return tag_enforcer.handler(event, LambdaContext())  # type: ignore[arg-type]
+    return tag_enforcer.handler(event, lambda_context("tag-enforcer", memory_limit_in_mb=256))  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- daily scan
