@@ -25,6 +25,7 @@ from bedrock_cost.domain.forecast import BudgetTarget, targets_to_json
 from bedrock_cost.handlers import burn_rate
 from bedrock_cost.handlers.wiring import InvalidEnvironmentError
 from tests.support.alert_inbox import AlertInbox
+from tests.support.events import scheduled_event
 from tests.support.lambda_context import lambda_context
 
 pytestmark = pytest.mark.integration
@@ -86,21 +87,6 @@ def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
         yield Account(boto3.client("cloudwatch", region_name=REGION), inbox)
 
 
-def scheduled(at: datetime) -> dict[str, Any]:
-    """The EventBridge Scheduler/rule event shape the function receives."""
-    return {
-        "version": "0",
-        "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": ACCOUNT,
-        "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": REGION,
-        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/burn-rate"],
-        "detail": {},
-    }
-
-
 def test_reader_sums_daily_spend_by_tag_and_total(account: Account) -> None:
     # Given the estimator's points for team=ml and two models
     account.spend({"TagKey": "team", "TagValue": "ml"}, date(2026, 11, 1), date(2026, 11, 3), "240")
@@ -124,7 +110,7 @@ def test_an_overrunning_tag_value_is_alerted_once_per_month(account: Account) ->
     account.spend({"TagKey": "team", "TagValue": "search"}, date(2026, 11, 1), date(2026, 11, 15), "50")
     account.spend({"Model": "Claude Sonnet 4.6"}, date(2026, 11, 1), date(2026, 11, 15), "650")
     # When the scheduled forecast runs
-    result = burn_rate.handler(scheduled(AS_OF), CONTEXT)
+    result = burn_rate.handler(scheduled_event("burn-rate", AS_OF), CONTEXT)
     # Then one forecast_overrun alert for team=ml reached the topic
     (alert,) = account.alerts()
     assert alert.kind == "forecast_overrun"
@@ -138,7 +124,7 @@ def test_an_overrunning_tag_value_is_alerted_once_per_month(account: Account) ->
     # And total and search are projected without alert (650 × 30 = 19,500 < 20,000)
     assert set(result["projections"]) == {"total", "tag:team=ml", "tag:team=search"}
     # When it runs again an hour later, Then nothing new is sent
-    again = burn_rate.handler(scheduled(AS_OF + timedelta(hours=1)), CONTEXT)
+    again = burn_rate.handler(scheduled_event("burn-rate", AS_OF + timedelta(hours=1)), CONTEXT)
     assert account.alerts() == []
     assert again["alerts_already_sent"] == ["forecast#2026-11#tag:team=ml"]
 
@@ -149,9 +135,9 @@ def test_forecast_overrun_metric_only_when_an_alert_is_sent(
     # Given one overrunning tag value
     account.spend({"TagKey": "team", "TagValue": "ml"}, date(2026, 11, 1), date(2026, 11, 15), "600")
     # When the forecast runs twice (the second run alerts nothing new)
-    burn_rate.handler(scheduled(AS_OF), CONTEXT)
+    burn_rate.handler(scheduled_event("burn-rate", AS_OF), CONTEXT)
     first = capsys.readouterr().out
-    burn_rate.handler(scheduled(AS_OF + timedelta(hours=1)), CONTEXT)
+    burn_rate.handler(scheduled_event("burn-rate", AS_OF + timedelta(hours=1)), CONTEXT)
     second = capsys.readouterr().out
     # Then only the alerting run published ForecastOverrunAlerts: no hourly zero series
     assert '"ForecastOverrunAlerts"' in first
@@ -160,8 +146,8 @@ def test_forecast_overrun_metric_only_when_an_alert_is_sent(
 
 def test_a_new_month_alerts_again(account: Account) -> None:
     account.spend({"TagKey": "team", "TagValue": "ml"}, date(2026, 10, 20), date(2026, 11, 15), "1000")
-    burn_rate.handler(scheduled(datetime(2026, 10, 28, 12, tzinfo=UTC)), CONTEXT)
-    burn_rate.handler(scheduled(AS_OF), CONTEXT)
+    burn_rate.handler(scheduled_event("burn-rate", datetime(2026, 10, 28, 12, tzinfo=UTC)), CONTEXT)
+    burn_rate.handler(scheduled_event("burn-rate", AS_OF), CONTEXT)
     assert [a.dedupe_key for a in account.alerts()] == [
         "forecast#2026-10#tag:team=ml",
         "forecast#2026-11#tag:team=ml",
@@ -171,7 +157,7 @@ def test_a_new_month_alerts_again(account: Account) -> None:
 def test_too_little_data_is_reported_not_alerted(account: Account) -> None:
     # Given estimates only since yesterday, even at a huge rate
     account.spend({"TagKey": "team", "TagValue": "ml"}, date(2026, 11, 14), date(2026, 11, 15), "9000")
-    result = burn_rate.handler(scheduled(AS_OF), CONTEXT)
+    result = burn_rate.handler(scheduled_event("burn-rate", AS_OF), CONTEXT)
     assert account.alerts() == []
     assert "3 needed" in result["insufficient"]["tag:team=ml"]
     assert result["insufficient"]["total"] == "no estimated spend recorded yet"
@@ -180,4 +166,4 @@ def test_too_little_data_is_reported_not_alerted(account: Account) -> None:
 def test_environment_is_validated_loudly(account: Account, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BUDGET_TARGETS", '[{"tag_key": "team"}]')
     with pytest.raises(InvalidEnvironmentError, match="budget target 0 needs monthly_usd"):
-        burn_rate.handler(scheduled(AS_OF), CONTEXT)
+        burn_rate.handler(scheduled_event("burn-rate", AS_OF), CONTEXT)
