@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ from bedrock_cost.errors import NotFound
 from bedrock_cost.handlers import slack_notifier
 from bedrock_cost.handlers.wiring import InvalidEnvironmentError
 from tests.support.lambda_context import lambda_context
+from tests.support.local_http import serving
 
 pytestmark = pytest.mark.integration
 
@@ -141,18 +142,10 @@ def _handler(slack: ScriptedSlack) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def scripted_slack() -> Iterator[ScriptedSlack]:
     slack = ScriptedSlack()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(slack))
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="scripted-slack", daemon=True)
-    thread.start()
-    host, port = server.server_address[:2]
-    slack.base_url = f"http://{host!s}:{port}"
-    try:
+    with serving(_handler(slack), name="scripted-slack") as server:
+        host, port = server.server_address[:2]
+        slack.base_url = f"http://{host!s}:{port}"
         yield slack
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture
