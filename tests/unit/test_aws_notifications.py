@@ -16,6 +16,7 @@ from bedrock_cost.domain.aws_notifications import (
     parse_notification,
     strip_marker,
 )
+from tests.fixtures.alerts import EXAMPLES
 
 pytestmark = pytest.mark.unit
 
@@ -43,15 +44,7 @@ def assert_figures(alert: Alert, **expected: str) -> None:
 
 def test_our_envelope_round_trips_unchanged() -> None:
     # Given an alert published by one of our Lambdas
-    alert = Alert(
-        kind="unpriced_model",
-        dedupe_key="unpriced#2026-11#Writer Palmyra X9",
-        title="Tokens of an unpriced model",
-        severity="warning",
-        period="2026-11",
-        figures={"unpriced_tokens": "5230"},
-        subject={"model": "Writer Palmyra X9"},
-    )
+    alert = EXAMPLES["unpriced_model"]
     # When it is parsed back from the SNS message
     parsed = parse_notification(alert.to_json(), alert.sns_subject)
     # Then it is the same alert, and marked as an envelope (de-duplicated by key)

@@ -27,20 +27,15 @@ from bedrock_cost.domain.slack_messages import (
     render_unrecognised,
 )
 from bedrock_cost.domain.slow_burn import SlowBurn, slow_burn_alert
+from tests.fixtures.alerts import EXAMPLES
 
 pytestmark = pytest.mark.unit
 
 SNAPSHOTS = Path(__file__).resolve().parents[1] / "snapshots" / "slack"
 SAMPLES = Path(__file__).resolve().parents[1] / "snapshots" / "aws_samples"
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 UPDATE = os.environ.get("UPDATE_SNAPSHOTS") == "1"
 
 SIGMAS = Decimal("11.7")
-EXAMPLES: dict[AlertKind, Alert] = {
-    kind: Alert(**fields)
-    for kind, fields in json.loads((FIXTURES / "slack_alerts.json").read_text(encoding="utf-8")).items()
-}
-"""The alert kinds our own Lambdas build field by field, as realistic examples."""
 ONE_OF_EACH: dict[AlertKind, Alert] = {
     **EXAMPLES,
     "anomaly": parse_notification((SAMPLES / "cost_anomaly.json").read_text(encoding="utf-8")).alert,
