@@ -151,15 +151,15 @@ def test_budget_actual_threshold_text_becomes_a_budget_threshold_alert() -> None
     # 91 % of the budget: not over yet, a warning
     alert = parsed_as("budgets_actual.txt", subject, origin="budgets", kind="budget_threshold", severity="warning")
     assert alert.subject == {"budget": "BedrockCostTracker team=ml monthly", "account": "123456789012"}
-    assert_figures(
-        alert,
-        spent_usd="7315.42",
-        budget_usd="8000",
-        threshold_usd="7200",
-        threshold_pct="90",
-        used_pct="91.4",
-        budget_period="monthly",
-    )
+    # Every figure of the notification, and nothing else
+    assert alert.figures == {
+        "spent_usd": "7315.42",
+        "budget_usd": "8000",
+        "threshold_usd": "7200",
+        "threshold_pct": "90",
+        "used_pct": "91.4",
+        "budget_period": "monthly",
+    }
     assert alert.period == "2026-11"
     assert alert.console_url == "https://console.aws.amazon.com/billing/home#/budgets"
 
