@@ -135,6 +135,22 @@ def grants(synth: Synth, handler: str) -> dict[str, set[str]]:
 # --------------------------------------------------------------------------- topic and key
 
 
+ALERTING_SOURCES = {
+    "cloudwatch.amazonaws.com": "arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:*",
+    "budgets.amazonaws.com": "arn:<AWS::Partition>:budgets::<AWS::AccountId>:*",
+    "costalerts.amazonaws.com": "arn:<AWS::Partition>:ce::<AWS::AccountId>:anomalysubscription/*",
+}
+"""The services that publish alerts, and the resources of this account they may publish for."""
+
+
+def assert_one_scoped_statement_per_source(statements: dict[str, dict[str, Any]]) -> None:
+    """One statement per alerting service, limited to this account and that service's resources."""
+    assert set(statements) == set(ALERTING_SOURCES)
+    for service, statement in statements.items():
+        assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+        assert flatten_reference(statement["Condition"]["ArnLike"]["aws:SourceArn"]) == ALERTING_SOURCES[service]
+
+
 def test_topic_is_encrypted_with_a_rotating_customer_key(full: Synth) -> None:
     (_, topic) = only(full.resources("AWS::SNS::Topic"))
     key_id = topic["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]
@@ -147,17 +163,10 @@ def test_topic_is_encrypted_with_a_rotating_customer_key(full: Synth) -> None:
         for s in key["Properties"]["KeyPolicy"]["Statement"]
         if "Service" in s.get("Principal", {})
     }
-    expected_source = {
-        "cloudwatch.amazonaws.com": "arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:*",
-        "budgets.amazonaws.com": "arn:<AWS::Partition>:budgets::<AWS::AccountId>:*",
-        "costalerts.amazonaws.com": "arn:<AWS::Partition>:ce::<AWS::AccountId>:anomalysubscription/*",
-    }
-    assert set(statements) == set(expected_source)
-    for service, statement in statements.items():
+    assert_one_scoped_statement_per_source(statements)
+    for statement in statements.values():
         assert sorted(as_list(statement["Action"])) == ["kms:Decrypt", "kms:GenerateDataKey*"]
         assert statement["Resource"] == "*"
-        assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
-        assert flatten_reference(statement["Condition"]["ArnLike"]["aws:SourceArn"]) == expected_source[service]
 
 
 def test_topic_policy_denies_plain_http_and_scopes_each_service(full: Synth) -> None:
@@ -167,17 +176,10 @@ def test_topic_policy_denies_plain_http_and_scopes_each_service(full: Synth) -> 
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     assert deny["Principal"] == "*"
     allows = {s["Principal"]["Service"]: s for s in statements if s["Effect"] == "Allow"}
-    expected_source = {
-        "cloudwatch.amazonaws.com": "arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:*",
-        "budgets.amazonaws.com": "arn:<AWS::Partition>:budgets::<AWS::AccountId>:*",
-        "costalerts.amazonaws.com": "arn:<AWS::Partition>:ce::<AWS::AccountId>:anomalysubscription/*",
-    }
-    assert set(allows) == set(expected_source)
-    for service, statement in allows.items():
+    assert_one_scoped_statement_per_source(allows)
+    for statement in allows.values():
         assert statement["Action"] == "sns:Publish"
         assert statement["Resource"] == {"Ref": topic_id(full)}
-        assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
-        assert flatten_reference(statement["Condition"]["ArnLike"]["aws:SourceArn"]) == expected_source[service]
 
 
 def test_emails_subscribe_to_everything_once(full: Synth) -> None:

@@ -27,6 +27,7 @@ from bedrock_cost.handlers.estimator import EstimatorEnvironment
 from infra.cur_analytics import CurAnalytics
 from infra.estimator import ESTIMATE_COLUMNS, ESTIMATOR_HANDLER, PRICE_REFRESH_HANDLER, Estimator
 from infra.state_table import StateTable
+from tests.infra.policy_statements import actions, policy_statements
 
 pytestmark = pytest.mark.infra
 
@@ -70,17 +71,7 @@ def function(template: dict[str, Any], handler: str) -> tuple[str, dict[str, Any
 
 
 def statements_of(template: dict[str, Any], function_key: str) -> list[dict[str, Any]]:
-    role = template["Resources"][function_key]["Properties"]["Role"]["Fn::GetAtt"][0]
-    found: list[dict[str, Any]] = []
-    for policy in resources(template, "AWS::IAM::Policy").values():
-        if {"Ref": role} in policy["Properties"]["Roles"]:
-            found.extend(policy["Properties"]["PolicyDocument"]["Statement"])
-    return found
-
-
-def actions(statement: dict[str, Any]) -> list[str]:
-    value = statement["Action"]
-    return value if isinstance(value, list) else [value]
+    return policy_statements(template, template["Resources"][function_key]["Properties"]["Role"]["Fn::GetAtt"][0])
 
 
 def test_estimator_runs_on_the_configured_rate_without_async_retries(template: dict[str, Any]) -> None:

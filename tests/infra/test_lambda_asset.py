@@ -23,6 +23,7 @@ import pytest
 from aws_cdk import FileSystem
 
 import infra.lambda_function as lf
+from tests.support.blocked_imports import with_blocked_imports
 
 pytestmark = pytest.mark.infra
 
@@ -138,22 +139,15 @@ def test_docker_bundling_writes_the_same_package_as_local_bundling(bundle: Path,
 # --------------------------------------------------------------------- what the handlers reach
 
 
-_IMPORT_EVERY_HANDLER = """
-import importlib, json, sys
-bundle, site_packages, blocked = sys.argv[1], sys.argv[2], set(sys.argv[3].split(","))
-
-class LocalEnginesAreAbsent:
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in blocked:
-            raise ModuleNotFoundError(f"No module named {name!r} (not in the Lambda asset)", name=name)
-        return None
-
-sys.meta_path.insert(0, LocalEnginesAreAbsent())
+_IMPORT_EVERY_HANDLER = with_blocked_imports("""
+import importlib, json
+bundle, site_packages = sys.argv[1], sys.argv[2]
+block(sys.argv[3].split(","), " (not in the Lambda asset)")  # the local engines are absent
 sys.path[:] = [p for p in sys.path if "site-packages" not in p] + [bundle, site_packages]
 for name in sys.argv[4:]:
     importlib.import_module(name)
 print(json.dumps({n: getattr(m, "__file__", None) for n, m in sys.modules.items() if n.startswith("bedrock_cost")}))
-"""
+""")
 
 
 def test_every_handler_imports_from_the_asset_alone(bundle: Path) -> None:

@@ -17,6 +17,7 @@ import tests.infra.synth_support  # noqa: F401 - puts the project's Node.js on P
 from bedrock_cost.config_loader import parse_config
 from bedrock_cost.domain.tag_events import TRACKED_EVENT_NAMES
 from infra.tag_enforcer import HANDLER, LIST_ACTIONS, TagEnforcer
+from tests.infra.policy_statements import actions, policy_statements
 
 pytestmark = pytest.mark.infra
 
@@ -65,19 +66,6 @@ def remediate() -> dict[str, Any]:
     return synth("remediate")
 
 
-def statements(template: dict[str, Any]) -> list[dict[str, Any]]:
-    found = []
-    for resource in template["Resources"].values():
-        if resource["Type"] == "AWS::IAM::Policy":
-            found.extend(resource["Properties"]["PolicyDocument"]["Statement"])
-    return found
-
-
-def actions_of(statement: dict[str, Any]) -> list[str]:
-    action = statement["Action"]
-    return action if isinstance(action, list) else [action]
-
-
 def test_function_gets_policy_regions_and_state_from_the_config(report: dict[str, Any]) -> None:
     template = Template.from_json(report)
     (function,) = [
@@ -111,14 +99,14 @@ def test_daily_schedule_and_cloudtrail_rule(report: dict[str, Any]) -> None:
 
 
 def test_report_mode_cannot_tag(report: dict[str, Any]) -> None:
-    all_actions = {a for s in statements(report) for a in actions_of(s)}
+    all_actions = {a for s in policy_statements(report) for a in actions(s)}
     assert "bedrock:TagResource" not in all_actions
     assert not any(a.startswith("bedrock:") and ("Create" in a or "Delete" in a or "Update" in a) for a in all_actions)
 
 
 def test_remediate_mode_tags_only_own_bedrock_arns_with_default_keys(remediate: dict[str, Any]) -> None:
-    (tag,) = [s for s in statements(remediate) if "bedrock:TagResource" in actions_of(s)]
-    assert actions_of(tag) == ["bedrock:TagResource"]
+    (tag,) = [s for s in policy_statements(remediate) if "bedrock:TagResource" in actions(s)]
+    assert actions(tag) == ["bedrock:TagResource"]
     assert tag["Condition"] == {"ForAllValues:StringEquals": {"aws:TagKeys": ["environment"]}}
     resources = json.dumps(tag["Resource"])
     assert "*" not in json.dumps([r for r in tag["Resource"] if "bedrock" not in json.dumps(r)])
@@ -128,14 +116,14 @@ def test_remediate_mode_tags_only_own_bedrock_arns_with_default_keys(remediate: 
 
 
 def test_reads_are_scoped_and_only_listing_uses_star(report: dict[str, Any]) -> None:
-    for statement in statements(report):
+    for statement in policy_statements(report):
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
         if "*" in resources:
-            assert set(actions_of(statement)) <= set(LIST_ACTIONS) | {
+            assert set(actions(statement)) <= set(LIST_ACTIONS) | {
                 "xray:PutTraceSegments",
                 "xray:PutTelemetryRecords",
             }
-    (read,) = [s for s in statements(report) if "bedrock:ListTagsForResource" in actions_of(s)]
+    (read,) = [s for s in policy_statements(report) if "bedrock:ListTagsForResource" in actions(s)]
     text = json.dumps(read["Resource"])
     assert "us-east-1" in text
     assert "eu-west-1" in text
@@ -143,9 +131,9 @@ def test_reads_are_scoped_and_only_listing_uses_star(report: dict[str, Any]) -> 
 
 
 def test_state_access_is_limited_to_own_key_prefixes(report: dict[str, Any]) -> None:
-    (state,) = [s for s in statements(report) if "dynamodb:PutItem" in actions_of(s)]
+    (state,) = [s for s in policy_statements(report) if "dynamodb:PutItem" in actions(s)]
     assert state["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["violation#*", "alert#*"]}}
-    assert not any(a in {"dynamodb:Scan", "dynamodb:Query", "dynamodb:*"} for a in actions_of(state))
+    assert not any(a in {"dynamodb:Scan", "dynamodb:Query", "dynamodb:*"} for a in actions(state))
 
 
 def test_alert_topic_publish_and_encrypted_dead_letters(report: dict[str, Any]) -> None:

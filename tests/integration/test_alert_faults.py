@@ -21,6 +21,7 @@ from bedrock_cost.adapters.alert_publisher import CLAIM_LEASE_SECONDS, AlertPubl
 from bedrock_cost.adapters.claims import TokenClaims, new_token
 from bedrock_cost.demo.state_table import create_state_table
 from bedrock_cost.domain.alerts import Alert
+from tests.support.alert_inbox import AlertInbox
 
 pytestmark = pytest.mark.integration
 
@@ -40,38 +41,27 @@ ALERT = Alert(
 @dataclass
 class World:
     sns: Any
-    sqs: Any
+    inbox: AlertInbox
     dynamodb: Any
-    topic_arn: str
-    queue_url: str
     clock: list[float]
 
     def publisher(self, dynamodb: Any | None = None) -> AlertPublisher:
-        return AlertPublisher(self.sns, self.topic_arn, dynamodb or self.dynamodb, TABLE, clock=lambda: self.clock[0])
+        return AlertPublisher(
+            self.sns, self.inbox.topic_arn, dynamodb or self.dynamodb, TABLE, clock=lambda: self.clock[0]
+        )
 
     def received(self) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        while True:
-            batch = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", [])
-            if not batch:
-                return out
-            for message in batch:
-                out.append(json.loads(json.loads(message["Body"])["Message"]))
-                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return self.inbox.documents()
 
 
 @pytest.fixture
 def world() -> Iterator[World]:
     with mock_aws():
         sns = boto3.client("sns", region_name=REGION)
-        sqs = boto3.client("sqs", region_name=REGION)
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         create_state_table(dynamodb, TABLE)
-        topic_arn = sns.create_topic(Name="alerts")["TopicArn"]
-        queue_url = sqs.create_queue(QueueName="inbox")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
-        yield World(sns, sqs, dynamodb, topic_arn, queue_url, [1_800_000_000.0])
+        inbox = AlertInbox.subscribe(sns, boto3.client("sqs", region_name=REGION), queue="inbox")
+        yield World(sns, inbox, dynamodb, [1_800_000_000.0])
 
 
 def failing_publish(sns: Any, error: BaseException) -> dict[str, bool]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -97,29 +98,26 @@ def _stubbed_athena() -> tuple[object, Stubber]:
     return client, Stubber(client)
 
 
+def _execution(query_id: str, state: str, reason: str | None = None) -> dict[str, Any]:
+    """A ``GetQueryExecution`` answer in ``state``."""
+    status: dict[str, str] = {"State": state} | ({"StateChangeReason": reason} if reason else {})
+    return {"QueryExecution": {"QueryExecutionId": query_id, "Status": status}}
+
+
+def _run(client: Any, sql: str = "SELECT 1", **overrides: Any) -> str:
+    """``run_statement`` in workgroup wg, database db, 60 s deadline and no real sleeping, unless overridden."""
+    options: dict[str, Any] = {"workgroup": "wg", "database": "db", "deadline_seconds": 60, "sleep": lambda _: None}
+    return run_statement(client, sql, **(options | overrides))
+
+
 def test_run_statement_polls_until_succeeded():
     client, stub = _stubbed_athena()
     stub.add_response("start_query_execution", {"QueryExecutionId": "q-1"})
-    stub.add_response(
-        "get_query_execution", {"QueryExecution": {"QueryExecutionId": "q-1", "Status": {"State": "RUNNING"}}}
-    )
-    stub.add_response(
-        "get_query_execution", {"QueryExecution": {"QueryExecutionId": "q-1", "Status": {"State": "SUCCEEDED"}}}
-    )
+    stub.add_response("get_query_execution", _execution("q-1", "RUNNING"))
+    stub.add_response("get_query_execution", _execution("q-1", "SUCCEEDED"))
     sleeps: list[float] = []
     with stub:
-        assert (
-            run_statement(
-                client,
-                "CREATE VIEW x AS SELECT 1",
-                workgroup="wg",
-                database="db",  # type: ignore[arg-type]
-                deadline_seconds=60,
-                poll_seconds=0.5,
-                sleep=sleeps.append,
-            )
-            == "q-1"
-        )
+        assert _run(client, "CREATE VIEW x AS SELECT 1", poll_seconds=0.5, sleep=sleeps.append) == "q-1"
     assert sleeps == [0.5]
     stub.assert_no_pending_responses()
 
@@ -127,24 +125,9 @@ def test_run_statement_polls_until_succeeded():
 def test_run_statement_raises_athenas_reason_on_failure():
     client, stub = _stubbed_athena()
     stub.add_response("start_query_execution", {"QueryExecutionId": "q-2"})
-    stub.add_response(
-        "get_query_execution",
-        {
-            "QueryExecution": {
-                "QueryExecutionId": "q-2",
-                "Status": {"State": "FAILED", "StateChangeReason": "line 3:7: Column 'nope' cannot be resolved"},
-            }
-        },
-    )
+    stub.add_response("get_query_execution", _execution("q-2", "FAILED", "line 3:7: Column 'nope' cannot be resolved"))
     with stub, pytest.raises(QueryError, match="Column 'nope' cannot be resolved"):
-        run_statement(
-            client,
-            "SELECT nope",
-            workgroup="wg",
-            database="db",
-            deadline_seconds=60,  # type: ignore[arg-type]
-            sleep=lambda _: None,
-        )
+        _run(client, "SELECT nope")
 
 
 def test_run_statement_stops_the_query_at_its_deadline():
@@ -152,25 +135,14 @@ def test_run_statement_stops_the_query_at_its_deadline():
     now = [0.0]
     stub.add_response("start_query_execution", {"QueryExecutionId": "q-3"})
     for _ in range(3):
-        stub.add_response(
-            "get_query_execution", {"QueryExecution": {"QueryExecutionId": "q-3", "Status": {"State": "RUNNING"}}}
-        )
+        stub.add_response("get_query_execution", _execution("q-3", "RUNNING"))
     stub.add_response("stop_query_execution", {}, {"QueryExecutionId": "q-3"})
 
     def sleep(seconds: float) -> None:
         now[0] += seconds
 
     with stub, pytest.raises(QueryTimeout, match="deadline"):
-        run_statement(
-            client,
-            "SELECT 1",
-            workgroup="wg",
-            database="db",
-            deadline_seconds=6,  # type: ignore[arg-type]
-            poll_seconds=2,
-            sleep=sleep,
-            clock=lambda: now[0],
-        )
+        _run(client, deadline_seconds=6, poll_seconds=2, sleep=sleep, clock=lambda: now[0])
     stub.assert_no_pending_responses()
 
 
@@ -178,21 +150,9 @@ def test_run_statement_retries_a_throttled_poll():
     client, stub = _stubbed_athena()
     stub.add_response("start_query_execution", {"QueryExecutionId": "q-4"})
     stub.add_client_error("get_query_execution", "ThrottlingException", "Rate exceeded")
-    stub.add_response(
-        "get_query_execution", {"QueryExecution": {"QueryExecutionId": "q-4", "Status": {"State": "SUCCEEDED"}}}
-    )
+    stub.add_response("get_query_execution", _execution("q-4", "SUCCEEDED"))
     with stub:
-        assert (
-            run_statement(
-                client,
-                "SELECT 1",
-                workgroup="wg",
-                database="db",
-                deadline_seconds=60,  # type: ignore[arg-type]
-                sleep=lambda _: None,
-            )
-            == "q-4"
-        )
+        assert _run(client) == "q-4"
 
 
 def test_periods_come_from_hive_folders(duck):

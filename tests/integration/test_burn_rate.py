@@ -8,7 +8,6 @@ publishes through ``AlertPublisher`` to a moto topic with an SQS subscription.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -25,6 +24,9 @@ from bedrock_cost.domain.alerts import Alert
 from bedrock_cost.domain.forecast import BudgetTarget, targets_to_json
 from bedrock_cost.handlers import burn_rate
 from bedrock_cost.handlers.wiring import InvalidEnvironmentError
+from tests.support.alert_inbox import AlertInbox
+from tests.support.events import scheduled_event
+from tests.support.lambda_context import lambda_context
 
 pytestmark = pytest.mark.integration
 
@@ -37,24 +39,13 @@ TARGETS = [
     BudgetTarget(monthly_usd=Decimal(8000), tag_key="team", tag_value="ml"),
     BudgetTarget(monthly_usd=Decimal(4000), tag_key="team", tag_value="search"),
 ]
-
-
-@dataclass
-class LambdaContext:
-    function_name: str = "burn-rate"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:burn-rate"
-    aws_request_id: str = "0b0b0b0b-1c1e-4c4e-9f5e-0c6c0f3f7e11"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
+CONTEXT = lambda_context("burn-rate", memory_limit_in_mb=256, remaining_ms=60_000)
 
 
 @dataclass
 class Account:
     cloudwatch: Any
-    sqs: Any
-    queue_url: str
+    inbox: AlertInbox
 
     def spend(self, dimensions: dict[str, str], first: date, last: date, usd_per_day: str) -> None:
         """Write the estimator's hourly points for every day from ``first`` to ``last``."""
@@ -74,14 +65,7 @@ class Account:
             day += timedelta(days=1)
 
     def alerts(self) -> list[Alert]:
-        found = []
-        while True:
-            messages = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", [])
-            if not messages:
-                return found
-            for message in messages:
-                found.append(Alert.from_json(json.loads(message["Body"])["Message"]))
-                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return self.inbox.alerts()
 
 
 @pytest.fixture
@@ -97,28 +81,10 @@ def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
         sns = boto3.client("sns", region_name=REGION)
         sqs = boto3.client("sqs", region_name=REGION)
         dynamodb = boto3.client("dynamodb", region_name=REGION)
-        topic_arn = sns.create_topic(Name="alerts")["TopicArn"]
-        monkeypatch.setenv("ALERT_TOPIC_ARN", topic_arn)
-        queue_url = sqs.create_queue(QueueName="alerts-copy")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+        inbox = AlertInbox.subscribe(sns, sqs, queue="alerts-copy")
+        monkeypatch.setenv("ALERT_TOPIC_ARN", inbox.topic_arn)
         create_state_table(dynamodb, "state")
-        yield Account(boto3.client("cloudwatch", region_name=REGION), sqs, queue_url)
-
-
-def scheduled(at: datetime) -> dict[str, Any]:
-    """The EventBridge Scheduler/rule event shape the function receives."""
-    return {
-        "version": "0",
-        "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": ACCOUNT,
-        "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": REGION,
-        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/burn-rate"],
-        "detail": {},
-    }
+        yield Account(boto3.client("cloudwatch", region_name=REGION), inbox)
 
 
 def test_reader_sums_daily_spend_by_tag_and_total(account: Account) -> None:
@@ -144,7 +110,7 @@ def test_an_overrunning_tag_value_is_alerted_once_per_month(account: Account) ->
     account.spend({"TagKey": "team", "TagValue": "search"}, date(2026, 11, 1), date(2026, 11, 15), "50")
     account.spend({"Model": "Claude Sonnet 4.6"}, date(2026, 11, 1), date(2026, 11, 15), "650")
     # When the scheduled forecast runs
-    result = burn_rate.handler(scheduled(AS_OF), LambdaContext())
+    result = burn_rate.handler(scheduled_event("burn-rate", AS_OF), CONTEXT)
     # Then one forecast_overrun alert for team=ml reached the topic
     (alert,) = account.alerts()
     assert alert.kind == "forecast_overrun"
@@ -158,7 +124,7 @@ def test_an_overrunning_tag_value_is_alerted_once_per_month(account: Account) ->
     # And total and search are projected without alert (650 × 30 = 19,500 < 20,000)
     assert set(result["projections"]) == {"total", "tag:team=ml", "tag:team=search"}
     # When it runs again an hour later, Then nothing new is sent
-    again = burn_rate.handler(scheduled(AS_OF + timedelta(hours=1)), LambdaContext())
+    again = burn_rate.handler(scheduled_event("burn-rate", AS_OF + timedelta(hours=1)), CONTEXT)
     assert account.alerts() == []
     assert again["alerts_already_sent"] == ["forecast#2026-11#tag:team=ml"]
 
@@ -169,9 +135,9 @@ def test_forecast_overrun_metric_only_when_an_alert_is_sent(
     # Given one overrunning tag value
     account.spend({"TagKey": "team", "TagValue": "ml"}, date(2026, 11, 1), date(2026, 11, 15), "600")
     # When the forecast runs twice (the second run alerts nothing new)
-    burn_rate.handler(scheduled(AS_OF), LambdaContext())
+    burn_rate.handler(scheduled_event("burn-rate", AS_OF), CONTEXT)
     first = capsys.readouterr().out
-    burn_rate.handler(scheduled(AS_OF + timedelta(hours=1)), LambdaContext())
+    burn_rate.handler(scheduled_event("burn-rate", AS_OF + timedelta(hours=1)), CONTEXT)
     second = capsys.readouterr().out
     # Then only the alerting run published ForecastOverrunAlerts: no hourly zero series
     assert '"ForecastOverrunAlerts"' in first
@@ -180,8 +146,8 @@ def test_forecast_overrun_metric_only_when_an_alert_is_sent(
 
 def test_a_new_month_alerts_again(account: Account) -> None:
     account.spend({"TagKey": "team", "TagValue": "ml"}, date(2026, 10, 20), date(2026, 11, 15), "1000")
-    burn_rate.handler(scheduled(datetime(2026, 10, 28, 12, tzinfo=UTC)), LambdaContext())
-    burn_rate.handler(scheduled(AS_OF), LambdaContext())
+    burn_rate.handler(scheduled_event("burn-rate", datetime(2026, 10, 28, 12, tzinfo=UTC)), CONTEXT)
+    burn_rate.handler(scheduled_event("burn-rate", AS_OF), CONTEXT)
     assert [a.dedupe_key for a in account.alerts()] == [
         "forecast#2026-10#tag:team=ml",
         "forecast#2026-11#tag:team=ml",
@@ -191,7 +157,7 @@ def test_a_new_month_alerts_again(account: Account) -> None:
 def test_too_little_data_is_reported_not_alerted(account: Account) -> None:
     # Given estimates only since yesterday, even at a huge rate
     account.spend({"TagKey": "team", "TagValue": "ml"}, date(2026, 11, 14), date(2026, 11, 15), "9000")
-    result = burn_rate.handler(scheduled(AS_OF), LambdaContext())
+    result = burn_rate.handler(scheduled_event("burn-rate", AS_OF), CONTEXT)
     assert account.alerts() == []
     assert "3 needed" in result["insufficient"]["tag:team=ml"]
     assert result["insufficient"]["total"] == "no estimated spend recorded yet"
@@ -200,4 +166,4 @@ def test_too_little_data_is_reported_not_alerted(account: Account) -> None:
 def test_environment_is_validated_loudly(account: Account, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BUDGET_TARGETS", '[{"tag_key": "team"}]')
     with pytest.raises(InvalidEnvironmentError, match="budget target 0 needs monthly_usd"):
-        burn_rate.handler(scheduled(AS_OF), LambdaContext())
+        burn_rate.handler(scheduled_event("burn-rate", AS_OF), CONTEXT)

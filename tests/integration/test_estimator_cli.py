@@ -28,6 +28,13 @@ def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
         yield
 
 
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty project folder as the working directory: no cdk.json, so defaults unless a test writes one."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
 def put(model_id: str, minute: datetime, input_tokens: int, output_tokens: int) -> None:
     boto3.client("cloudwatch", region_name=REGION).put_metric_data(
         Namespace="AWS/Bedrock",
@@ -108,9 +115,8 @@ def test_estimate_without_credentials_is_a_user_error(
 
 
 def test_pricing_shows_every_kind_scope_and_tier_with_its_source(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.chdir(tmp_path)
     assert main(["pricing", "--model", "anthropic.claude-sonnet-4-6", "--format", "json"]) == 0
     entries = json.loads(capsys.readouterr().out)["models"]["Claude Sonnet 4.6"]
     keys = {(e["usage_kind"], e["scope"], e["tier"]) for e in entries}
@@ -122,9 +128,9 @@ def test_pricing_shows_every_kind_scope_and_tier_with_its_source(
 
 
 def test_pricing_shows_overrides_and_discount_from_the_config(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = tmp_path / "config.yaml"
+    config = project / "config.yaml"
     config.write_text(
         yaml.safe_dump(
             {
@@ -138,7 +144,7 @@ def test_pricing_shows_overrides_and_discount_from_the_config(
             }
         )
     )
-    refreshed = tmp_path / "refreshed.json"
+    refreshed = project / "refreshed.json"
     document = catalog_document(load_bundled_layer(), "test")
     document["entries"] = [e for e in document["entries"] if e["model"] == "Nova Pro" and e["tier"] == "on-demand"]
     for entry in document["entries"]:
@@ -173,20 +179,14 @@ def test_pricing_shows_overrides_and_discount_from_the_config(
     assert (output["source"], output["usd_per_million"], output["list_price"]) == ("refresh", "2.7", "3")
 
 
-def test_pricing_unknown_model_lists_close_matches(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.chdir(tmp_path)
+def test_pricing_unknown_model_lists_close_matches(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["pricing", "--model", "claude sonet 4.6"]) == 2
     err = capsys.readouterr().err
     assert "no price for 'claude sonet 4.6'" in err
     assert "Claude Sonnet 4.6" in err
 
 
-def test_pricing_table_summarises_every_model(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.chdir(tmp_path)
+def test_pricing_table_summarises_every_model(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["pricing"]) == 0
     out = capsys.readouterr().out
     assert "Claude Sonnet 4.6" in out
@@ -194,11 +194,9 @@ def test_pricing_table_summarises_every_model(
     assert "bundled" in out
 
 
-def test_pricing_reads_the_config_cdk_json_names(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_pricing_reads_the_config_cdk_json_names(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # Given a project folder whose cdk.json points at a config with an override
-    (tmp_path / "config.yaml").write_text(
+    (project / "config.yaml").write_text(
         yaml.safe_dump(
             {
                 "cur": {"create_export": True},
@@ -206,10 +204,7 @@ def test_pricing_reads_the_config_cdk_json_names(
             }
         )
     )
-    (tmp_path / "cdk.json").write_text(
-        json.dumps({"context": {"bedrock-cost-tracker": {"config_file": "config.yaml"}}})
-    )
-    monkeypatch.chdir(tmp_path)
+    (project / "cdk.json").write_text(json.dumps({"context": {"bedrock-cost-tracker": {"config_file": "config.yaml"}}}))
     # When the table for the model is printed
     assert main(["pricing", "--model", "Nova Lite"]) == 0
     out = capsys.readouterr().out
@@ -223,20 +218,17 @@ def test_pricing_reads_the_config_cdk_json_names(
     assert "config.pricing.overrides[0]" in out
 
 
-def test_pricing_calibrates_from_a_local_cur_export(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_pricing_calibrates_from_a_local_cur_export(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from bedrock_cost.sample_data.cur_generator import generate_cur
 
-    monkeypatch.chdir(tmp_path)
-    generate_cur(tmp_path / "cur", "2026-10", rows=3000, seed=11)
-    assert main(["pricing", "--model", "Nova Pro", "--cur", str(tmp_path / "cur"), "--format", "json"]) == 0
+    generate_cur(project / "cur", "2026-10", rows=3000, seed=11)
+    assert main(["pricing", "--model", "Nova Pro", "--cur", str(project / "cur"), "--format", "json"]) == 0
     entries = json.loads(capsys.readouterr().out)["models"]["Nova Pro"]
     sources = {e["source"] for e in entries}
     assert "cur" in sources
     cur_entry = next(e for e in entries if e["source"] == "cur")
     assert cur_entry["as_of"] == "2026-10"
-    assert main(["pricing", "--cur", str(tmp_path / "cur"), "--period", "2031-01"]) == 2
+    assert main(["pricing", "--cur", str(project / "cur"), "--period", "2031-01"]) == 2
     assert "no data for 2031-01" in capsys.readouterr().err
 
 
@@ -249,17 +241,13 @@ def test_pricing_calibrates_from_a_local_cur_export(
     ],
 )
 def test_pricing_bad_inputs_exit_2(
-    args: list[str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    args: list[str], message: str, project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.chdir(tmp_path)
     assert main(["pricing", *args]) == 2
     assert message in capsys.readouterr().err
 
 
-def test_pricing_rejects_a_file_that_is_not_a_catalog(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "bad.json").write_text(json.dumps({"format": 1, "version": "x", "entries": [{"model": "M"}]}))
+def test_pricing_rejects_a_file_that_is_not_a_catalog(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "bad.json").write_text(json.dumps({"format": 1, "version": "x", "entries": [{"model": "M"}]}))
     assert main(["pricing", "--refreshed", "bad.json"]) == 2
     assert "is not a price catalog" in capsys.readouterr().err

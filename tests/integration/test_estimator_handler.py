@@ -32,6 +32,7 @@ from bedrock_cost.domain.model_resolution import InMemoryProfileDirectory, Profi
 from bedrock_cost.domain.pricing import cost_usd
 from bedrock_cost.errors import BedrockCostError
 from bedrock_cost.handlers import estimator
+from tests.support.events import scheduled_event
 from tests.support.lambda_context import FakeLambdaContext
 
 pytestmark = pytest.mark.integration
@@ -57,20 +58,6 @@ METRIC_NAMES = {
     "invocations": "Invocations",
     "throttles": "InvocationThrottles",
 }
-
-
-def scheduled_event() -> dict[str, Any]:
-    return {
-        "version": "0",
-        "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": ACCOUNT,
-        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": REGION,
-        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/estimator"],
-        "detail": {},
-    }
 
 
 @dataclass
@@ -189,7 +176,9 @@ def wire(w: World, max_catchup: int = 60, extra: dict[str, str] | None = None) -
 
 
 def invoke(remaining_ms: int = 300_000) -> dict[str, Any]:
-    return estimator.handler(scheduled_event(), FakeLambdaContext(remaining_ms=remaining_ms))  # type: ignore[arg-type]
+    return estimator.handler(
+        scheduled_event("estimator", datetime.now(UTC)), FakeLambdaContext(remaining_ms=remaining_ms)
+    )  # type: ignore[arg-type]
 
 
 def emf(output: str) -> list[dict[str, Any]]:

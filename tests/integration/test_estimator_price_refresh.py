@@ -64,15 +64,21 @@ def wire(s3: Any, pricing: Any) -> None:
     )
 
 
-def test_refreshed_prices_land_in_s3_and_take_precedence_over_the_bundle(aws: Any) -> None:
-    # Given the Price List lists a new Nova Pro input price for the region
-    pricing = boto3.client("pricing", region_name="us-east-1")
+def refresh_with_a_new_nova_price(s3: Any, pricing: Any) -> dict[str, Any]:
+    """One daily refresh while the Price List lists a new Nova Pro input price for the region."""
     with Stubber(pricing) as stub:
         stub.add_response("get_products", {"PriceList": [_item("USE1-NovaPro-input-tokens", "1K tokens", "0.00075")]})
         stub.add_response("get_products", {"PriceList": []})
-        wire(aws, pricing)
-        # When the daily refresh runs
-        result = price_refresh.handler({}, FakeLambdaContext())  # type: ignore[arg-type]
+        wire(s3, pricing)
+        result: dict[str, Any] = price_refresh.handler({}, FakeLambdaContext())  # type: ignore[arg-type]
+    return result
+
+
+def test_refreshed_prices_land_in_s3_and_take_precedence_over_the_bundle(aws: Any) -> None:
+    # Given the Price List lists a new Nova Pro input price for the region
+    pricing = boto3.client("pricing", region_name="us-east-1")
+    # When the daily refresh runs
+    result = refresh_with_a_new_nova_price(aws, pricing)
     # Then the catalog is in S3 under pricing/price-list/<region>.json
     assert result["refreshed"][REGION]["key"] == "pricing/price-list/us-east-1.json"
     assert result["failures"] == {}
@@ -88,11 +94,7 @@ def test_refreshed_prices_land_in_s3_and_take_precedence_over_the_bundle(aws: An
 def test_a_failed_refresh_keeps_the_previous_catalog(aws: Any) -> None:
     # Given a previous refresh wrote a catalog
     pricing = boto3.client("pricing", region_name="us-east-1")
-    with Stubber(pricing) as stub:
-        stub.add_response("get_products", {"PriceList": [_item("USE1-NovaPro-input-tokens", "1K tokens", "0.00075")]})
-        stub.add_response("get_products", {"PriceList": []})
-        wire(aws, pricing)
-        price_refresh.handler({}, FakeLambdaContext())  # type: ignore[arg-type]
+    refresh_with_a_new_nova_price(aws, pricing)
     before = aws.get_object(Bucket=BUCKET, Key="pricing/price-list/us-east-1.json")["Body"].read()
     # When the next refresh fails (access denied on the Price List)
     with Stubber(pricing) as stub:

@@ -5,8 +5,6 @@ Known answers: Claude Haiku 4.5 input bills $1.10 per 1M tokens (bundled list pr
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +14,7 @@ import pytest
 from bedrock_cost.cli.main import main
 from bedrock_cost.sample_data.cur_generator import generate_cur
 from tests.support import log_files as lf
+from tests.support.cli import run_cli
 
 pytestmark = pytest.mark.integration
 HAIKU = "anthropic.claude-haiku-4-5-20251001-v1:0"
@@ -48,17 +47,10 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return root / "logs", root / "config.yaml"
 
 
-def _run(*argv: str) -> tuple[int, str]:
-    buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
-        code = main(["forecast", *argv])
-    return code, buffer.getvalue()
-
-
 def test_user_rows_have_the_projection_and_the_right_crossing_day(inputs):
     logs, config = inputs
-    code, text = _run("--logs", str(logs), "--config", str(config), "--period", "2026-10", "--as-of", "2026-10-11",
-                      "--format", "json")  # fmt: skip
+    code, text = run_cli("forecast", "--logs", str(logs), "--config", str(config), "--period", "2026-10",
+                         "--as-of", "2026-10-11", "--format", "json")  # fmt: skip
     assert code == 0
     rows = {r["budget"]: r for r in json.loads(text)}
     # Then one row per user with a user budget: the three in the logs and dara, named by a budget
@@ -81,7 +73,7 @@ def test_user_rows_have_the_projection_and_the_right_crossing_day(inputs):
 def test_user_rows_follow_the_bill_rows_with_a_cur(inputs, tmp_path):
     logs, config = inputs
     generate_cur(tmp_path / "cur", "2026-10", rows=3_000, seed=3)
-    code, text = _run("--cur", str(tmp_path / "cur"), "--logs", str(logs), "--config", str(config),
+    code, text = run_cli("forecast", "--cur", str(tmp_path / "cur"), "--logs", str(logs), "--config", str(config),
                       "--as-of", "2026-10-11", "--format", "json")  # fmt: skip
     assert code == 0
     budgets = [r["budget"] for r in json.loads(text)]

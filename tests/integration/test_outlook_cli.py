@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
@@ -11,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bedrock_cost.cli.main import main
 from bedrock_cost.sample_data.cur_generator import generate_cur
+from tests.support.cli import run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -26,15 +25,8 @@ def cur(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def _run(*argv: str) -> tuple[int, str]:
-    buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
-        code = main(list(argv))
-    return code, buffer.getvalue()
-
-
 def test_forecast_as_of_mid_month_gives_budget_rows_with_crossing_days(cur: Path):
-    code, text = _run(
+    code, text = run_cli(
         "forecast", "--cur", str(cur), "--config", str(CONFIG), "--as-of", "2026-10-15", "--format", "csv"
     )
     assert code == 0
@@ -61,8 +53,8 @@ def test_forecast_as_of_mid_month_gives_budget_rows_with_crossing_days(cur: Path
 
 
 def test_forecast_rejects_a_bad_day_in_one_line(cur: Path, capsys: pytest.CaptureFixture[str]):
-    assert _run("forecast", "--cur", str(cur), "--as-of", "2026-10-99")[0] == 2
-    assert _run("forecast", "--cur", str(cur), "--as-of", "2026-08-10")[0] == 2
+    assert run_cli("forecast", "--cur", str(cur), "--as-of", "2026-10-99")[0] == 2
+    assert run_cli("forecast", "--cur", str(cur), "--as-of", "2026-08-10")[0] == 2
     err = capsys.readouterr().err
     assert "--as-of" in err
     assert "Traceback" not in err
@@ -71,12 +63,12 @@ def test_forecast_rejects_a_bad_day_in_one_line(cur: Path, capsys: pytest.Captur
 def test_recommend_prints_savings_below_their_spend(cur: Path, tmp_path: Path):
     served = tmp_path / "served.json"
     served.write_text(json.dumps({"Nova Pro": {"input": 10_000_000, "output": 1_000_000}}), encoding="utf-8")
-    code, text = _run("recommend", "--cur", str(cur), "--provisioned-usage", str(served), "--format", "json")
+    code, text = run_cli("recommend", "--cur", str(cur), "--provisioned-usage", str(served), "--format", "json")
     assert code == 0
     rows = json.loads(text)
     assert {"batch", "global-routing", "provisioned-utilisation"} <= {r["kind"] for r in rows}
     assert all(set(r) == {"kind", "subject", "saving_usd_month", "confidence", "evidence"} for r in rows)
-    code, table = _run("recommend", "--cur", str(cur))
+    code, table = run_cli("recommend", "--cur", str(cur))
     assert code == 0
     assert "a month together, against $" in table
 
@@ -84,5 +76,5 @@ def test_recommend_prints_savings_below_their_spend(cur: Path, tmp_path: Path):
 def test_recommend_rejects_a_bad_provisioned_usage_file(cur: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     bad = tmp_path / "bad.json"
     bad.write_text('{"Nova Pro": {"input": "lots"}}', encoding="utf-8")
-    assert _run("recommend", "--cur", str(cur), "--provisioned-usage", str(bad))[0] == 2
+    assert run_cli("recommend", "--cur", str(cur), "--provisioned-usage", str(bad))[0] == 2
     assert "--provisioned-usage" in capsys.readouterr().err

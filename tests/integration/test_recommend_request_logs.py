@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -15,6 +13,7 @@ import pytest
 from bedrock_cost.cli.main import main
 from bedrock_cost.sample_data.cur_generator import generate_cur
 from tests.support import log_files as lf
+from tests.support.cli import run_cli
 
 pytestmark = pytest.mark.integration
 SONNET = "us.anthropic.claude-sonnet-4-6"
@@ -38,16 +37,9 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return root / "cur", lf.write(root / "logs", records)
 
 
-def _run(*argv: str) -> tuple[int, str]:
-    buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
-        code = main(["recommend", *argv])
-    return code, buffer.getvalue()
-
-
 def test_caching_is_advised_for_the_caller_whose_large_prompts_are_uncached(inputs):
     cur, logs = inputs
-    code, text = _run("--cur", str(cur), "--logs", str(logs), "--format", "json")
+    code, text = run_cli("recommend", "--cur", str(cur), "--logs", str(logs), "--format", "json")
     assert code == 0
     rows = json.loads(text)
     caching = [r for r in rows if r["kind"] == "prompt-caching"]
@@ -64,7 +56,7 @@ def test_caching_is_advised_for_the_caller_whose_large_prompts_are_uncached(inpu
 
 def test_without_logs_the_caching_advice_stays_per_model(inputs):
     cur, _ = inputs
-    code, text = _run("--cur", str(cur), "--format", "json")
+    code, text = run_cli("recommend", "--cur", str(cur), "--format", "json")
     assert code == 0
     assert not any("·" in r["subject"] for r in json.loads(text) if r["kind"] == "prompt-caching")
 

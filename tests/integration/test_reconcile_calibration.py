@@ -6,17 +6,15 @@ the effective prices of the days before, every model-day must sit within 1 %."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from bedrock_cost.cli.main import main
 from bedrock_cost.sample_data import demo_scenario as ds
 from bedrock_cost.sample_data.cur_generator import generate_cur
+from tests.support.cli import run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -36,10 +34,7 @@ def scenario_dirs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path,
 
 
 def _reconcile(cur: Path, estimates: Path, *extra: str) -> tuple[int, str]:
-    buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
-        code = main(["reconcile", "--cur", str(cur), "--estimates", str(estimates), "--account", ACCOUNT, *extra])
-    return code, buffer.getvalue()
+    return run_cli("reconcile", "--cur", str(cur), "--estimates", str(estimates), "--account", ACCOUNT, *extra)
 
 
 def test_calibrated_drift_stays_within_one_percent_per_model_day(scenario_dirs):

@@ -10,8 +10,6 @@ same key is compared with.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -23,6 +21,7 @@ from bedrock_cost.cli.main import main
 from bedrock_cost.sample_data import demo_scenario as ds
 from bedrock_cost.sample_data.cur_generator import generate_cur
 from bedrock_cost.sample_data.invocation_logs import generate_logs, profiles_document
+from tests.support.cli import run_cli
 from tests.support.request_oracle import oracle
 
 pytestmark = pytest.mark.integration
@@ -45,13 +44,6 @@ def clocks(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path, 
     return root / "cur", root / "estimates", root / "logs", day.isoformat()
 
 
-def _reconcile(*argv: str) -> tuple[int, str]:
-    buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
-        code = main(["reconcile", *argv])
-    return code, buffer.getvalue()
-
-
 def _profile_models() -> dict[str, str]:
     return {
         p["inferenceProfileArn"]: p["models"][0]["modelArn"].rsplit("/", 1)[1]
@@ -62,7 +54,7 @@ def _profile_models() -> dict[str, str]:
 def test_request_log_rows_match_an_independent_pricing_and_share_the_bill_slice(clocks):
     cur, estimates, logs, day = clocks
     # Given both clocks, When reconciled with the profiles file
-    code, text = _reconcile(
+    code, text = run_cli("reconcile",
         "--cur", str(cur), "--estimates", str(estimates), "--account", ACCOUNT,
         "--logs", str(logs), "--profiles", str(logs / "profiles.json"), "--format", "json",
     )  # fmt: skip
@@ -101,7 +93,7 @@ def test_request_log_rows_match_an_independent_pricing_and_share_the_bill_slice(
 def test_logs_alone_reconcile_without_estimates(clocks):
     cur, _, logs, day = clocks
     # Given no estimate records, When reconciled with --logs only
-    code, text = _reconcile("--cur", str(cur), "--logs", str(logs), "--profiles", str(logs / "profiles.json"))
+    code, text = run_cli("reconcile", "--cur", str(cur), "--logs", str(logs), "--profiles", str(logs / "profiles.json"))
     # Then it runs (no 'not wired' exit) and reports the request-log clock's totals
     assert code == 0
     assert "clocks: request-logs vs billed" in text

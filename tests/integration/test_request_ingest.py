@@ -14,6 +14,7 @@ from bedrock_cost.domain.identity import identify
 from bedrock_cost.domain.log_subscription import encode
 from bedrock_cost.domain.request_budgets import deny_policy_name
 from bedrock_cost.handlers import request_ingest
+from tests.support.alert_inbox import AlertInbox
 from tests.support.lambda_context import FakeLambdaContext
 
 pytestmark = pytest.mark.integration
@@ -63,11 +64,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     with mock_aws():
         sns = boto3.client("sns", region_name=REGION)
         sqs = boto3.client("sqs", region_name=REGION)
-        topic = sns.create_topic(Name="alerts")["TopicArn"]
-        monkeypatch.setenv("ALERT_TOPIC_ARN", topic)
-        queue = sqs.create_queue(QueueName="copy")["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
+        inbox = AlertInbox.subscribe(sns, sqs, queue="copy", raw=True)
+        monkeypatch.setenv("ALERT_TOPIC_ARN", inbox.topic_arn)
         db = boto3.client("dynamodb", region_name=REGION)
         db.create_table(
             TableName="ledger",
@@ -83,7 +81,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
         iam.create_role(RoleName="ClaudeCodeDevelopers", AssumeRolePolicyDocument="{}")
         request_ingest.load_environment.cache_clear()
         request_ingest.wiring.configure(None)
-        yield {"db": db, "sqs": sqs, "queue": queue, "iam": iam, "s3": boto3.client("s3", region_name=REGION)}
+        yield {"db": db, "inbox": inbox, "iam": iam, "s3": boto3.client("s3", region_name=REGION)}
         request_ingest.load_environment.cache_clear()
         request_ingest.wiring.configure(None)
 
@@ -98,12 +96,7 @@ def total(db: Any, pk: str, sk: str) -> tuple[int, int]:
 
 
 def alerts(aws: dict[str, Any]) -> list[dict[str, Any]]:
-    out = []
-    while True:
-        got = aws["sqs"].receive_message(QueueUrl=aws["queue"], MaxNumberOfMessages=10).get("Messages", [])
-        if not got:
-            return out
-        out += [json.loads(m["Body"]) for m in got]
+    return aws["inbox"].documents()  # type: ignore[no-any-return]
 
 
 def test_a_redelivered_batch_counts_once(aws):

@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,8 @@ from bedrock_cost.domain.alerts import Alert
 from bedrock_cost.errors import NotFound
 from bedrock_cost.handlers import slack_notifier
 from bedrock_cost.handlers.wiring import InvalidEnvironmentError
+from tests.support.lambda_context import lambda_context
+from tests.support.local_http import serving
 
 pytestmark = pytest.mark.integration
 
@@ -140,18 +142,10 @@ def _handler(slack: ScriptedSlack) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def scripted_slack() -> Iterator[ScriptedSlack]:
     slack = ScriptedSlack()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(slack))
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="scripted-slack", daemon=True)
-    thread.start()
-    host, port = server.server_address[:2]
-    slack.base_url = f"http://{host!s}:{port}"
-    try:
+    with serving(_handler(slack), name="scripted-slack") as server:
+        host, port = server.server_address[:2]
+        slack.base_url = f"http://{host!s}:{port}"
         yield slack
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture
@@ -266,18 +260,6 @@ def test_only_http_urls_are_accepted(url: str) -> None:
 
 
 @dataclass
-class LambdaContext:
-    remaining_ms: int = 20_000
-    function_name: str = "slack-notifier"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:slack-notifier"
-    aws_request_id: str = "4f1f5b5e-1c1e-4c4e-9f5e-0c6c0f3f7e11"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
-
-
-@dataclass
 class Account:
     """The emulated account: topic, relay to the handler, secret, idempotency table."""
 
@@ -346,7 +328,9 @@ def budget_alert(dedupe_key: str = "budget#2026-11#tag:team=ml#90") -> Alert:
 
 
 def invoke(event: dict[str, Any], remaining_ms: int = 20_000) -> dict[str, Any]:
-    result: dict[str, Any] = slack_notifier.handler(event, LambdaContext(remaining_ms=remaining_ms))
+    result: dict[str, Any] = slack_notifier.handler(
+        event, lambda_context("slack-notifier", memory_limit_in_mb=256, remaining_ms=remaining_ms)
+    )
     return result
 
 

@@ -8,10 +8,9 @@ where something in the process patched every HTTP call.
 from __future__ import annotations
 
 import json
-import threading
 import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -23,6 +22,7 @@ from aws_xray_sdk.ext import httplib as xray_httplib
 from bedrock_cost.adapters.slack_webhook import InvalidWebhookUrlError, RetryPolicy, SlackWebhook
 from bedrock_cost.domain.aws_notifications import anomaly_concerns_bedrock
 from bedrock_cost.observability import TRACED_MODULES
+from tests.support.local_http import serving
 
 pytestmark = pytest.mark.integration
 
@@ -60,15 +60,8 @@ class Ok(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server() -> Iterator[int]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Ok)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Ok) as httpd:
         yield httpd.server_address[1]
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture

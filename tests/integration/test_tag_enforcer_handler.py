@@ -13,6 +13,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -32,6 +33,9 @@ from bedrock_cost.domain.alerts import Alert
 from bedrock_cost.domain.tag_rules import TaggedResource
 from bedrock_cost.errors import BedrockCostError, Throttled
 from bedrock_cost.handlers import tag_enforcer
+from tests.support.alert_inbox import AlertInbox
+from tests.support.events import scheduled_event
+from tests.support.lambda_context import lambda_context
 
 pytestmark = pytest.mark.integration
 
@@ -48,19 +52,13 @@ FAKE_TYPES = [
     "flow",
     "prompt",
 ]
+DAILY = datetime(2026, 11, 3, 6, tzinfo=UTC)
+"""When the daily schedule fires."""
 POLICY = TagPolicy(
     required_keys=["team", "environment"],
     allowed_values={"environment": AllowedValues(values=["prod", "staging", "dev"])},
     defaults={"environment": "dev"},
 )
-
-
-@dataclass
-class LambdaContext:
-    function_name: str = "tag-enforcer"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:tag-enforcer"
-    aws_request_id: str = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
 
 
 @dataclass
@@ -70,18 +68,19 @@ class World:
     fake: InMemoryBedrockResources
     bedrock: Any
     agent: Any
-    sqs: Any
+    inbox: AlertInbox
     sns: Any
     dynamodb: Any
-    queue_url: str
     topic_arn: str
     table: str
 
-    def wire(self, policy: TagPolicy = POLICY) -> None:
-        source = CombinedResources(
-            REGION,
-            [BedrockResources(REGION, ACCOUNT, self.bedrock, self.agent, resource_types=MOTO_TYPES), self.fake],
-        )
+    def wire(self, policy: TagPolicy = POLICY, source: CombinedResources | None = None) -> None:
+        """Configure the handler; by default its source is moto's Bedrock plus the fake."""
+        if source is None:
+            source = CombinedResources(
+                REGION,
+                [BedrockResources(REGION, ACCOUNT, self.bedrock, self.agent, resource_types=MOTO_TYPES), self.fake],
+            )
         tag_enforcer.configure(
             tag_enforcer.Dependencies(
                 policy=policy,
@@ -94,14 +93,7 @@ class World:
 
     def alerts(self) -> list[Alert]:
         """Drain the queue subscribed to the alert topic."""
-        found = []
-        while True:
-            messages = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", [])
-            if not messages:
-                return found
-            for message in messages:
-                found.append(Alert.from_json(json.loads(message["Body"])["Message"]))
-                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return self.inbox.alerts()
 
     def profile(self, name: str, tags: dict[str, str], resource_type: str = "application-inference-profile") -> str:
         arn = f"arn:aws:bedrock:{REGION}:{ACCOUNT}:{resource_type}/{name}"
@@ -164,38 +156,19 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         create_state_table(dynamodb, table)
         sns = boto3.client("sns", region_name=REGION)
         sqs = boto3.client("sqs", region_name=REGION)
-        topic_arn = sns.create_topic(Name="alerts")["TopicArn"]
-        queue_url = sqs.create_queue(QueueName="alerts")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+        inbox = AlertInbox.subscribe(sns, sqs)
         w = World(
             fake=InMemoryBedrockResources(REGION, FAKE_TYPES),
             bedrock=boto3.client("bedrock", region_name=REGION),
             agent=boto3.client("bedrock-agent", region_name=REGION),
-            sqs=sqs,
+            inbox=inbox,
             sns=sns,
             dynamodb=dynamodb,
-            queue_url=queue_url,
-            topic_arn=topic_arn,
+            topic_arn=inbox.topic_arn,
             table=table,
         )
         w.wire()
         yield w
-
-
-def scheduled_event() -> dict[str, Any]:
-    """The event an EventBridge schedule rule delivers."""
-    return {
-        "version": "0",
-        "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": ACCOUNT,
-        "time": "2026-11-03T06:00:00Z",
-        "region": REGION,
-        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/tag-enforcer-daily"],
-        "detail": {},
-    }
 
 
 def cloudtrail_event(
@@ -260,7 +233,7 @@ def emf_metrics(output: str) -> list[tuple[str, dict[str, str], float]]:
 
 
 def invoke(event: dict[str, Any]) -> dict[str, Any]:
-    return tag_enforcer.handler(event, LambdaContext())  # type: ignore[arg-type]
+    return tag_enforcer.handler(event, lambda_context("tag-enforcer", memory_limit_in_mb=256))  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- daily scan
@@ -278,7 +251,7 @@ def test_daily_scan_alerts_once_per_violation_and_publishes_compliance(
     capsys.readouterr()
 
     # When the daily schedule fires
-    summary = invoke(scheduled_event())
+    summary = invoke(scheduled_event("tag-enforcer-daily", DAILY))
 
     # Then one alert per non-compliant resource reaches the topic
     alerts = world.alerts()
@@ -307,11 +280,11 @@ def test_daily_scan_alerts_once_per_violation_and_publishes_compliance(
 def test_unchanged_violation_alerts_once(world: World) -> None:
     # Given a non-compliant profile already reported
     world.profile("chat-scratch", {"team": "ml"})
-    invoke(scheduled_event())
+    invoke(scheduled_event("tag-enforcer-daily", DAILY))
     assert len(world.alerts()) == 1
     # When the next daily runs see the same violation
-    invoke(scheduled_event())
-    invoke(scheduled_event())
+    invoke(scheduled_event("tag-enforcer-daily", DAILY))
+    invoke(scheduled_event("tag-enforcer-daily", DAILY))
     # Then nothing is re-sent
     assert world.alerts() == []
 
@@ -319,13 +292,13 @@ def test_unchanged_violation_alerts_once(world: World) -> None:
 def test_changed_violation_alerts_again(world: World) -> None:
     # Given a reported violation (missing environment)
     arn = world.profile("chat", {"team": "ml"})
-    invoke(scheduled_event())
+    invoke(scheduled_event("tag-enforcer-daily", DAILY))
     world.alerts()
     # When the problem changes (now an invalid value instead)
     world.fake.register(
         TaggedResource(arn, "application-inference-profile", REGION, "chat", {"team": "ml", "environment": "qa"})
     )
-    invoke(scheduled_event())
+    invoke(scheduled_event("tag-enforcer-daily", DAILY))
     # Then the new problem is alerted
     (alert,) = world.alerts()
     assert "'qa' is not allowed" in alert.details[0]
@@ -334,18 +307,18 @@ def test_changed_violation_alerts_again(world: World) -> None:
 def test_fixed_then_broken_resource_alerts_again(world: World) -> None:
     # Given an agent without tags, reported once
     arn = world.agent_resource("helpdesk", {})
-    invoke(scheduled_event())
+    invoke(scheduled_event("tag-enforcer-daily", DAILY))
     assert len(world.alerts()) == 1
     # When it is fixed, the violation state is cleared and nothing is sent
     world.agent.tag_resource(resourceArn=arn, tags={"team": "ml", "environment": "dev"})
-    invoke(scheduled_event())
+    invoke(scheduled_event("tag-enforcer-daily", DAILY))
     assert world.alerts() == []
     assert "Item" not in world.dynamodb.get_item(
         TableName=world.table, Key={"pk": {"S": f"violation#{arn}"}, "sk": {"S": "state"}}
     )
     # And when it is broken the same way again, it alerts again
     world.agent.untag_resource(resourceArn=arn, tagKeys=["team", "environment"])
-    invoke(scheduled_event())
+    invoke(scheduled_event("tag-enforcer-daily", DAILY))
     (again,) = world.alerts()
     assert again.subject["resource_arn"] == arn
 
@@ -357,15 +330,15 @@ def test_alert_that_failed_to_publish_is_sent_by_the_next_run(world: World) -> N
     world.topic_arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:missing"
     world.wire()
     with pytest.raises(BedrockCostError, match="tag enforcement incomplete"):
-        invoke(scheduled_event())
+        invoke(scheduled_event("tag-enforcer-daily", DAILY))
     assert world.alerts() == []
     # When the next run has a working topic
     world.topic_arn = real_topic
     world.wire()
-    invoke(scheduled_event())
+    invoke(scheduled_event("tag-enforcer-daily", DAILY))
     # Then the violation is alerted exactly once
     assert len(world.alerts()) == 1
-    invoke(scheduled_event())
+    invoke(scheduled_event("tag-enforcer-daily", DAILY))
     assert world.alerts() == []
 
 
@@ -379,7 +352,7 @@ def test_remediate_mode_adds_defaults_and_never_overwrites(world: World, caplog:
     profile = world.profile("chat", {"team": "ml", "environment": "Production!"})
 
     # When the daily scan runs
-    invoke(scheduled_event())
+    invoke(scheduled_event("tag-enforcer-daily", DAILY))
 
     # Then the missing key got its default, in AWS
     tags = {t["key"]: t["value"] for t in world.bedrock.list_tags_for_resource(resourceARN=model)["tags"]}
@@ -397,7 +370,7 @@ def test_remediate_mode_adds_defaults_and_never_overwrites(world: World, caplog:
     assert [(r.resource_arn, r.added) for r in changes] == [(model, {"environment": "dev"})]
 
     # And the remediated model is compliant on the next run: no alert, no tag call
-    invoke(scheduled_event())
+    invoke(scheduled_event("tag-enforcer-daily", DAILY))
     assert world.alerts() == []
 
 
@@ -523,20 +496,11 @@ def test_throttled_listing_fails_the_run_after_checking_the_rest(
         def list_resources(self, resource_types: Any = None) -> Iterator[TaggedResource]:
             raise Throttled("listing Bedrock agent resources in us-east-1: ThrottlingException: Rate exceeded")
 
-    source = CombinedResources(REGION, [world.fake, ThrottledAgents(REGION, ["agent"])])
-    tag_enforcer.configure(
-        tag_enforcer.Dependencies(
-            policy=POLICY,
-            regions=[REGION],
-            sources={REGION: source},
-            store=DynamoViolationStore(world.dynamodb, world.table),
-            sink=AlertPublisher(world.sns, world.topic_arn, world.dynamodb, world.table),
-        )
-    )
+    world.wire(source=CombinedResources(REGION, [world.fake, ThrottledAgents(REGION, ["agent"])]))
     capsys.readouterr()
     # When the daily scan runs, Then the invocation fails (Lambda retries it) naming the cause
     with pytest.raises(BedrockCostError, match="ThrottlingException"):
-        invoke(scheduled_event())
+        invoke(scheduled_event("tag-enforcer-daily", DAILY))
     # And the other types were still checked and alerted
     assert [a.subject["resource_arn"] for a in world.alerts()] == [bad]
     # And no compliance figure is published for the type that could not be read

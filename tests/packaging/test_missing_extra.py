@@ -14,20 +14,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.blocked_imports import with_blocked_imports
+
 pytestmark = pytest.mark.unit
 
-_HIDING = """
-import sys
-hidden = set(sys.argv[1].split(","))
-class Hidden:
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in hidden:
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-        return None
-sys.meta_path.insert(0, Hidden())
+_HIDING = with_blocked_imports("""
+block(sys.argv[1].split(","))
 from bedrock_cost.cli.main import main
 sys.exit(main(sys.argv[2:]))
-"""
+""")
 
 
 def _run_without(hidden: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

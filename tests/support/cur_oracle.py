@@ -131,10 +131,9 @@ def _factor(unit: str | None, description: str | None, marketplace: bool) -> int
     if marketplace:
         said = said.split("|")[2] if said.count("|") >= 2 else ""
     said = said.strip().lower()
-    if "million" in said or "1m " in said or said == "1m":
-        return 1_000_000
-    if "thousand" in said or "1k " in said or said == "1k":
-        return 1000
+    for factor, word, abbreviation in ((1_000_000, "million", "1m"), (1000, "thousand", "1k")):
+        if word in said or f"{abbreviation} " in said or said == abbreviation:
+            return factor
     if marketplace and "token" in said:
         return 1
     return 1_000_000 if marketplace else 1000

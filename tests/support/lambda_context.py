@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass
@@ -15,3 +16,12 @@ class FakeLambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return self.remaining_ms
+
+
+def lambda_context(function_name: str, **overrides: Any) -> FakeLambdaContext:
+    """The context of the named function, as the runtime would pass it (ARN included)."""
+    return FakeLambdaContext(
+        function_name=function_name,
+        invoked_function_arn=f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}",
+        **overrides,
+    )

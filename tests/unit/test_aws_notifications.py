@@ -16,6 +16,7 @@ from bedrock_cost.domain.aws_notifications import (
     parse_notification,
     strip_marker,
 )
+from tests.fixtures.alerts import EXAMPLES
 
 pytestmark = pytest.mark.unit
 
@@ -26,20 +27,24 @@ def sample(name: str) -> str:
     return (SAMPLES / name).read_text(encoding="utf-8")
 
 
+def parsed_as(name: str, subject: str, *, origin: str, kind: str, severity: str) -> Alert:
+    """Parse a sample that must arrive from ``origin`` as an alert of this kind and severity."""
+    parsed = parse_notification(sample(name), subject)
+    assert (parsed.origin, parsed.alert.kind, parsed.alert.severity) == (origin, kind, severity)
+    return parsed.alert
+
+
+def assert_figures(alert: Alert, **expected: str) -> None:
+    """Each named figure is present and is exactly this decimal string (never a float's rendering)."""
+    assert {name: alert.figures.get(name) for name in expected} == expected
+
+
 # --------------------------------------------------------------------------- envelope
 
 
 def test_our_envelope_round_trips_unchanged() -> None:
     # Given an alert published by one of our Lambdas
-    alert = Alert(
-        kind="unpriced_model",
-        dedupe_key="unpriced#2026-11#Writer Palmyra X9",
-        title="Tokens of an unpriced model",
-        severity="warning",
-        period="2026-11",
-        figures={"unpriced_tokens": "5230"},
-        subject={"model": "Writer Palmyra X9"},
-    )
+    alert = EXAMPLES["unpriced_model"]
     # When it is parsed back from the SNS message
     parsed = parse_notification(alert.to_json(), alert.sns_subject)
     # Then it is the same alert, and marked as an envelope (de-duplicated by key)
@@ -59,19 +64,14 @@ def test_an_envelope_of_an_unknown_version_is_not_silently_accepted() -> None:
 
 def test_multi_time_series_token_spike_alarm_names_the_model_and_the_figures() -> None:
     # Given the state change of the per-model Metrics Insights spike alarm
-    parsed = parse_notification(sample("cloudwatch_token_spike.json"), "ALARM: spike")
-    alert = parsed.alert
     # Then kind and severity come from the marker, the model from the contributor
-    assert parsed.origin == "cloudwatch_alarm"
-    assert alert.kind == "token_spike"
-    assert alert.severity == "warning"
+    alert = parsed_as(
+        "cloudwatch_token_spike.json", "ALARM: spike", origin="cloudwatch_alarm", kind="token_spike", severity="warning"
+    )
     assert alert.subject["model"] == "us.anthropic.claude-sonnet-4-6"
     assert alert.subject["contributor"] == "b1946ac92492d234"
     # And the numbers are the alarm's, as exact decimal strings
-    assert alert.figures["observed"] == "412733"
-    assert alert.figures["threshold"] == "100000"
-    assert alert.figures["period_minutes"] == "5"
-    assert alert.figures["datapoints"] == "1 of 1"
+    assert_figures(alert, observed="412733", threshold="100000", period_minutes="5", datapoints="1 of 1")
     assert alert.period == "2026-11"
     assert alert.title.startswith("Input tokens of one model above 100,000")
     assert "[bedrock-cost-tracker" not in alert.title
@@ -119,17 +119,16 @@ def test_each_state_change_gets_its_own_dedupe_key() -> None:
 
 
 def test_cost_anomaly_keeps_money_exact_and_lists_root_causes() -> None:
-    parsed = parse_notification(sample("cost_anomaly.json"), "None")
-    alert = parsed.alert
-    assert parsed.origin == "cost_anomaly"
-    assert alert.kind == "anomaly"
-    # 238.71 % is more than double the expected spend
-    assert alert.severity == "critical"
-    assert alert.figures["impact_usd"] == "2817.7"
-    assert alert.figures["actual_usd"] == "3998.1"
-    assert alert.figures["expected_usd"] == "1180.4"
-    assert alert.figures["impact_pct"] == "238.71"
-    assert alert.figures["started"] == "2026-11-22"
+    # 238.71 % is more than double the expected spend: critical
+    alert = parsed_as("cost_anomaly.json", "None", origin="cost_anomaly", kind="anomaly", severity="critical")
+    assert_figures(
+        alert,
+        impact_usd="2817.7",
+        actual_usd="3998.1",
+        expected_usd="1180.4",
+        impact_pct="238.71",
+        started="2026-11-22",
+    )
     assert alert.period == "2026-11"
     assert alert.subject["service"] == "Claude Sonnet 4.6 (Amazon Bedrock Edition)"
     assert any("USE1-MP:USE1_InputTokenCount-Units" in line and "$2304.55" in line for line in alert.details)
@@ -149,18 +148,18 @@ def test_anomaly_without_impact_is_refused() -> None:
 
 def test_budget_actual_threshold_text_becomes_a_budget_threshold_alert() -> None:
     subject = "AWS Budgets: BedrockCostTracker team=ml monthly has exceeded your alert threshold"
-    parsed = parse_notification(sample("budgets_actual.txt"), subject)
-    alert = parsed.alert
-    assert parsed.origin == "budgets"
-    assert alert.kind == "budget_threshold"
-    assert alert.severity == "warning"  # 91 % of the budget: not over yet
+    # 91 % of the budget: not over yet, a warning
+    alert = parsed_as("budgets_actual.txt", subject, origin="budgets", kind="budget_threshold", severity="warning")
     assert alert.subject == {"budget": "BedrockCostTracker team=ml monthly", "account": "123456789012"}
-    assert alert.figures["spent_usd"] == "7315.42"
-    assert alert.figures["budget_usd"] == "8000"
-    assert alert.figures["threshold_usd"] == "7200"
-    assert alert.figures["threshold_pct"] == "90"
-    assert alert.figures["used_pct"] == "91.4"
-    assert alert.figures["budget_period"] == "monthly"
+    # Every figure of the notification, and nothing else
+    assert alert.figures == {
+        "spent_usd": "7315.42",
+        "budget_usd": "8000",
+        "threshold_usd": "7200",
+        "threshold_pct": "90",
+        "used_pct": "91.4",
+        "budget_period": "monthly",
+    }
     assert alert.period == "2026-11"
     assert alert.console_url == "https://console.aws.amazon.com/billing/home#/budgets"
 

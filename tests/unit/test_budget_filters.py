@@ -70,6 +70,20 @@ def dimension_page(values: list[str], token: str | None = None) -> dict[str, Any
     return page
 
 
+def nothing_new(ce_stub: Stubber, budgets_stub: Stubber) -> None:
+    """Cost Explorer lists only names the 'total monthly' budget already filters on."""
+    ce_stub.add_response(
+        "get_dimension_values",
+        dimension_page(KNOWN),
+        {"TimePeriod": ANY, "Dimension": "SERVICE", "SearchString": "Bedrock"},
+    )
+    budgets_stub.add_response(
+        "describe_budget",
+        {"Budget": budget("total monthly", KNOWN)},
+        {"AccountId": ACCOUNT, "BudgetName": "total monthly"},
+    )
+
+
 def test_a_new_marketplace_model_is_added_to_every_budget(clients: tuple[Any, Stubber, Any, Stubber]) -> None:
     ce, ce_stub, budgets, budgets_stub = clients
     # Given Cost Explorer lists a model newer than the bundled table (on page 2) and a non-Bedrock match
@@ -104,16 +118,7 @@ def test_a_new_marketplace_model_is_added_to_every_budget(clients: tuple[Any, St
 
 def test_nothing_new_means_no_update_call(clients: tuple[Any, Stubber, Any, Stubber]) -> None:
     ce, ce_stub, budgets, budgets_stub = clients
-    ce_stub.add_response(
-        "get_dimension_values",
-        dimension_page(KNOWN),
-        {"TimePeriod": ANY, "Dimension": "SERVICE", "SearchString": "Bedrock"},
-    )
-    budgets_stub.add_response(
-        "describe_budget",
-        {"Budget": budget("total monthly", KNOWN)},
-        {"AccountId": ACCOUNT, "BudgetName": "total monthly"},
-    )
+    nothing_new(ce_stub, budgets_stub)
     assert refresh_filters(deps(ce, budgets, ["total monthly"]))["updated"] == {}
 
 
@@ -144,16 +149,7 @@ def test_the_handler_has_the_shared_shape(
         budget_filters.load_environment()
     budget_filters.configure(deps(ce, budgets, ["total monthly"]))
     try:
-        ce_stub.add_response(
-            "get_dimension_values",
-            dimension_page(KNOWN),
-            {"TimePeriod": ANY, "Dimension": "SERVICE", "SearchString": "Bedrock"},
-        )
-        budgets_stub.add_response(
-            "describe_budget",
-            {"Budget": budget("total monthly", KNOWN)},
-            {"AccountId": ACCOUNT, "BudgetName": "total monthly"},
-        )
+        nothing_new(ce_stub, budgets_stub)
         assert budget_filters.handler({}, FakeLambdaContext())["updated"] == {}
     finally:
         budget_filters.configure(None)

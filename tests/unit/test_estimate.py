@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -179,16 +180,21 @@ def _points_at(points: list, when: datetime) -> dict[tuple, dict]:  # type: igno
     return {p.dimensions: dict(p.values) for p in points if p.timestamp == when}
 
 
-def test_full_detail_covers_total_model_and_tag_with_minute_timestamps() -> None:
-    # When minutes 0..3 are turned into metric points with full detail (minute 3 has no traffic)
-    points = metric_points(
+def _team_points_of_minutes_0_to_3(**options: Any) -> list:  # type: ignore[type-arg]
+    """The points of the shared usage over minutes 0..3, tagged by team."""
+    return metric_points(
         usage(),
         resolved=RESOLVED,
         catalog=CATALOG,
         minutes=[minute(i) for i in range(4)],
         tag_keys=("team",),
-        detail="full",
+        **options,
     )
+
+
+def test_full_detail_covers_total_model_and_tag_with_minute_timestamps() -> None:
+    # When minutes 0..3 are turned into metric points with full detail (minute 3 has no traffic)
+    points = _team_points_of_minutes_0_to_3(detail="full")
     m1 = _points_at(points, minute(1))
     # Then the total has no dimension and carries cost and unpriced tokens
     assert m1[()] == {ESTIMATED_COST: D("0.00165") + D("1.600032")}
@@ -302,14 +308,7 @@ def test_budgeted_tag_values_keep_their_own_metric_beyond_the_cap() -> None:
 def test_alarm_detail_emits_only_what_alarms_watch() -> None:
     # Given traffic of a team=ml profile, an untagged model and an unknown model, and a budget on team=ml
     # When minutes 0..3 become points with the default detail
-    points = metric_points(
-        usage(),
-        resolved=RESOLVED,
-        catalog=CATALOG,
-        minutes=[minute(i) for i in range(4)],
-        tag_keys=("team",),
-        pinned_tag_values={"team": frozenset({"ml"})},
-    )
+    points = _team_points_of_minutes_0_to_3(pinned_tag_values={"team": frozenset({"ml"})})
     series = {p.dimensions for p in points}
     # Then the series are the total, the budgeted tag value and the unpriced model: no tokens, no per-model cost
     assert series == {

@@ -55,6 +55,14 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+def stubbed(service: str) -> Iterator[tuple[Any, Stubber]]:
+    """A client under a Stubber that must have served every answer the test queued."""
+    boto_client = client(service)
+    with Stubber(boto_client) as stub:
+        yield boto_client, stub
+        stub.assert_no_pending_responses()
+
+
 def backoff_factory(clock: FakeClock, seconds: float = 30.0) -> Any:
     return lambda: Backoff(deadline=clock.now + seconds, clock=clock, sleep=clock.sleep)
 
@@ -64,10 +72,7 @@ def backoff_factory(clock: FakeClock, seconds: float = 30.0) -> Any:
 
 @pytest.fixture
 def cloudwatch() -> Iterator[tuple[Any, Stubber]]:
-    cw = client("cloudwatch")
-    with Stubber(cw) as stub:
-        yield cw, stub
-        stub.assert_no_pending_responses()
+    yield from stubbed("cloudwatch")
 
 
 def _result(query_id: str, minutes: list[int], values: list[float], status: str = "Complete") -> dict[str, Any]:
@@ -253,10 +258,7 @@ def test_only_the_metrics_listed_for_a_model_id_are_requested(
 
 @pytest.fixture
 def bedrock() -> Iterator[tuple[Any, Stubber]]:
-    br = client("bedrock")
-    with Stubber(br) as stub:
-        yield br, stub
-        stub.assert_no_pending_responses()
+    yield from stubbed("bedrock")
 
 
 def _summary(profile_id: str, models: list[str]) -> dict[str, Any]:

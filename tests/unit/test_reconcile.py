@@ -144,31 +144,20 @@ def test_causes_tier_and_regional_premium_and_price_change_and_none():
 
 
 def test_estimate_lines_from_hour_records_sum_per_day_and_kind():
+    # Two hour records of the same day, model and kind
+    hour = {
+        "usage_date": "2026-10-16",
+        "model": SONNET,
+        "region": REGION,
+        "usage_kind": "input",
+        "scope": "global",
+        "tier": "on-demand",
+        "priced": True,
+        "model_known": True,
+    }
     records = [
-        {
-            "usage_date": "2026-10-16",
-            "model": SONNET,
-            "region": REGION,
-            "usage_kind": "input",
-            "scope": "global",
-            "tier": "on-demand",
-            "tokens": 10,
-            "priced": True,
-            "cost_usd": Decimal("0.00003"),
-            "model_known": True,
-        },
-        {
-            "usage_date": "2026-10-16",
-            "model": SONNET,
-            "region": REGION,
-            "usage_kind": "input",
-            "scope": "global",
-            "tier": "on-demand",
-            "tokens": 5,
-            "priced": True,
-            "cost_usd": Decimal("0.000015"),
-            "model_known": True,
-        },
+        {**hour, "tokens": 10, "cost_usd": Decimal("0.00003")},
+        {**hour, "tokens": 5, "cost_usd": Decimal("0.000015")},
     ]
     (line,) = estimate_lines(records, ACCOUNT)
     assert (line.tokens, line.cost_usd, line.account_id) == (15, Decimal("0.000045"), ACCOUNT)

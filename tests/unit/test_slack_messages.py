@@ -27,6 +27,7 @@ from bedrock_cost.domain.slack_messages import (
     render_unrecognised,
 )
 from bedrock_cost.domain.slow_burn import SlowBurn, slow_burn_alert
+from tests.fixtures.alerts import EXAMPLES
 
 pytestmark = pytest.mark.unit
 
@@ -36,68 +37,9 @@ UPDATE = os.environ.get("UPDATE_SNAPSHOTS") == "1"
 
 SIGMAS = Decimal("11.7")
 ONE_OF_EACH: dict[AlertKind, Alert] = {
-    "budget_threshold": Alert(
-        kind="budget_threshold",
-        dedupe_key="budget#2026-11#tag:team=ml#90",
-        title="team=ml passed 90 % of its monthly Bedrock budget",
-        severity="warning",
-        period="2026-11",
-        figures={"spent_usd": "7315.42", "budget_usd": "8000", "threshold_pct": "90", "used_pct": "91.44"},
-        subject={"tag_key": "team", "tag_value": "ml"},
-        details=["Estimated spend, month to date; billed figures follow in the daily report."],
-        console_url="https://console.aws.amazon.com/costmanagement/home#/budgets",
-    ),
-    "forecast_overrun": Alert(
-        kind="forecast_overrun",
-        dedupe_key="forecast#2026-11#tag:team=ml",
-        title="team=ml on track to spend $9,120.55 against a $8,000.00 budget in 2026-11",
-        severity="critical",
-        period="2026-11",
-        figures={
-            "projected_usd": "9120.55",
-            "budget_usd": "8000.00",
-            "projected_pct": "114.0",
-            "month_to_date_usd": "5702.10",
-            "daily_rate_usd": "409.41",
-            "crosses_on": "2026-11-30",
-            "days_of_data": "7",
-        },
-        subject={"tag_key": "team", "tag_value": "ml"},
-        details=["Projection = month-to-date + mean of the last 7 complete day(s) × 8.45 remaining day(s)."],
-        console_url="https://console.aws.amazon.com/costmanagement/home#/budgets",
-    ),
+    **EXAMPLES,
     "anomaly": parse_notification((SAMPLES / "cost_anomaly.json").read_text(encoding="utf-8")).alert,
     "token_spike": parse_notification((SAMPLES / "cloudwatch_token_spike.json").read_text(encoding="utf-8")).alert,
-    "unpriced_model": Alert(
-        kind="unpriced_model",
-        dedupe_key="unpriced#2026-11#Writer Palmyra X9",
-        title="Writer Palmyra X9 is used but has no price: its cost is unknown",
-        severity="warning",
-        period="2026-11",
-        figures={"unpriced_tokens": "1250000"},
-        subject={"model": "Writer Palmyra X9", "region": "us-west-2"},
-        details=["Add a price override (pricing.overrides) or update the catalog; it is not counted as $0."],
-    ),
-    "tag_violation": Alert(
-        kind="tag_violation",
-        dedupe_key="violation#arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123",
-        title="Inference profile chat-prod breaks the tag policy",
-        severity="warning",
-        period="2026-11-24",
-        figures={"missing_keys": "team", "invalid_values": "environment=production"},
-        subject={"resource_arn": "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123"},
-        details=["Allowed environment values: prod, staging, dev"],
-    ),
-    "untagged_spend": Alert(
-        kind="untagged_spend",
-        dedupe_key="untagged#2026-11",
-        title="$1,204.17 of Bedrock spend in 2026-11 carries no team tag",
-        severity="info",
-        period="2026-11",
-        figures={"untagged_usd": "1204.17", "share_pct": "12.6", "total_usd": "9553.20"},
-        subject={"tag_key": "team", "tag_value": "(untagged)"},
-        details=["Top resource: (no resource), principal arn:aws:iam::123456789012:role/batch <jobs>"],
-    ),
     "recommendations": digest_alert(
         [
             Recommendation(
@@ -120,16 +62,6 @@ ONE_OF_EACH: dict[AlertKind, Alert] = {
         Decimal("107794.51"),
         "2026-11",
         date(2026, 11, 23),
-    ),
-    "estimate_drift": Alert(
-        kind="estimate_drift",
-        dedupe_key="drift#2026-11-23",
-        title="Estimate drifted 14.2 % from billed cost on 2026-11-23",
-        severity="warning",
-        period="2026-11",
-        figures={"drift_pct": "14.2", "estimated_usd": "812.40", "billed_usd": "711.33", "threshold_pct": "10"},
-        subject={},
-        details=[],
     ),
     "slow_burn": slow_burn_alert(
         SlowBurn(

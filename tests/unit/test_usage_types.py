@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -98,13 +99,18 @@ def reference_engine(tmp_path_factory: pytest.TempPathFactory) -> DuckDBEngine:
     return DuckDBEngine.open(Path(root), ["team"])
 
 
+def _by_usage_type(engine: DuckDBEngine, columns: str, account: str) -> dict[str, tuple[Any, ...]]:
+    """The view's ``columns`` for the rows of one account, by usage type."""
+    _, rows = engine.execute_sql(
+        f"SELECT usage_type, {columns} FROM bedrock_cost.bedrock_line_items WHERE usage_account_id = '{account}'"
+    )
+    return {r[0]: r[1:] for r in rows}
+
+
 def test_sql_view_classifies_exactly_like_python(reference_engine: DuckDBEngine):
     # Given one CUR row per reference usage type, When the Athena view classifies them on DuckDB
-    _, rows = reference_engine.execute_sql(
-        "SELECT usage_type, usage_kind, tier, scope, region, model, model_known, tokens, cache_ttl, long_context "
-        "FROM bedrock_cost.bedrock_line_items WHERE usage_account_id = '111111111111'"
-    )
-    by_type = {r[0]: r[1:] for r in rows}
+    columns = "usage_kind, tier, scope, region, model, model_known, tokens, cache_ttl, long_context"
+    by_type = _by_usage_type(reference_engine, columns, "111111111111")
     # Then every row is kept and agrees with the Python classifier
     assert len(by_type) == len(REFERENCE_USAGE_TYPES)
     for usage_type, product_name, kind, tier, scope, region, _model in REFERENCE_USAGE_TYPES:
@@ -121,11 +127,7 @@ def test_sql_view_classifies_exactly_like_python(reference_engine: DuckDBEngine)
 
 
 def test_sql_view_reads_the_product_map_like_python(reference_engine: DuckDBEngine):
-    _, rows = reference_engine.execute_sql(
-        "SELECT usage_type, usage_kind, tier, cache_ttl FROM bedrock_cost.bedrock_line_items "
-        "WHERE usage_account_id = '222222222222'"
-    )
-    by_type = {r[0]: r[1:] for r in rows}
+    by_type = _by_usage_type(reference_engine, "usage_kind, tier, cache_ttl", "222222222222")
     assert len(by_type) == len(PRODUCT_MAP_ROWS)
     for usage_type, product, kind, tier, cache_ttl in PRODUCT_MAP_ROWS:
         info = classify_usage_type(
