@@ -7,13 +7,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bedrock_cost.cli.options import add_command
 from bedrock_cost.demo.runner import DEFAULT_ROWS, DEFAULT_SEED, DemoOptions, previous_month, run_demo
 
 
 def register(subparsers: Any) -> None:
     """Add the ``demo`` sub-command to the ``bedrock-cost`` parser."""
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "demo",
+        run,
         help="Run the whole product locally on generated data (moto + DuckDB).",
         description=(
             "Generate two months of CUR 2.0, start a local AWS emulator (moto on 127.0.0.1) and a "
@@ -44,7 +47,6 @@ def register(subparsers: Any) -> None:
         metavar="FILE",
         help="Config YAML (default: config/example.yaml of the repository, else built-in defaults).",
     )
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bedrock_cost.cli.options import add_command
 from bedrock_cost.errors import BedrockCostError, UserError
 
 EXIT_MISSING = 3
@@ -220,15 +221,16 @@ def run_checks(region: str, tag_keys: list[str], factory: ClientFactory | None =
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "doctor",
+        run,
         help="check the deploy prerequisites against a live account (read-only; exit 3 if any is missing)",
         description="CUR 2.0 export, cost-allocation tags, a CloudTrail trail, Bedrock invocation logging "
         "and the services anomaly monitor, checked with read-only calls on the standard credential chain.",
     )
     parser.add_argument("--region", help="the Bedrock region to check (default: AWS_REGION, else us-east-1)")
     parser.add_argument("--config", type=Path, help="config YAML for report_tag_keys (default: ./cdk.json's)")
-    parser.set_defaults(func=run)
 
 
 def _tag_keys(path: Path | None) -> list[str]:

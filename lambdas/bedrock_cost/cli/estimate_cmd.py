@@ -24,6 +24,7 @@ from botocore.exceptions import BotoCoreError, NoCredentialsError
 
 from bedrock_cost.adapters.bedrock_profiles import BedrockProfileDirectory
 from bedrock_cost.adapters.cloudwatch_metrics import Backoff, CloudWatchBedrockMetrics
+from bedrock_cost.cli.options import add_command
 from bedrock_cost.cli.pricing_cmd import build_catalog, format_table, optional_config
 from bedrock_cost.config import Config
 from bedrock_cost.domain.estimate import CLOUDWATCH_RETENTION, Estimate, Totals, floor_minute
@@ -149,8 +150,10 @@ def render_table(estimate: Estimate, region: str) -> str:
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "estimate",
+        run,
         help="near-real-time cost estimate of a live account from CloudWatch metrics (read-only)",
         description="Estimate Bedrock cost per model and per tag from AWS/Bedrock CloudWatch metrics and "
         "the price catalog, with the standard AWS credential chain. Writes nothing to AWS.",
@@ -165,7 +168,6 @@ def register(subparsers: Any) -> None:
     # Let "--since -3h" through as a value: argparse takes any "-x" that is not a plain
     # negative number for an option. (`--since=-3h` works either way.)
     parser._negative_number_matcher = re.compile(r"^-\d+[mhd]?$|^-\d*\.\d+$")
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -8,13 +8,16 @@ from pathlib import Path
 from typing import Any
 
 from bedrock_cost.cli.local_inputs import DEFAULT_TAG_KEYS, choose_period, open_cur
-from bedrock_cost.cli.rows_output import FORMATS, emit, render
+from bedrock_cost.cli.options import add_command, add_request_logs, add_rows_output
+from bedrock_cost.cli.rows_output import emit, render
 from bedrock_cost.errors import UserError
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "forecast",
+        run,
         help="month-end projection and budget crossing date per budget and tag value",
         description="Project billed spend to the month's end (trailing mean per weekday) for the total "
         "and every value of the report tag keys, against the config's budgets; crosses_on is the day "
@@ -23,13 +26,10 @@ def register(subparsers: Any) -> None:
         "the same way from that user's daily spend in the invocation logs.",
     )
     parser.add_argument("--cur", type=Path, help="CUR 2.0 export folder or a Parquet file (optional with --logs)")
-    parser.add_argument(
-        "--logs", type=Path, help="folder of *.json.gz invocation logs: one row per user with a request_logs budget"
-    )
-    parser.add_argument(
-        "--profiles",
-        type=Path,
-        help="with --logs: the `aws bedrock list-inference-profiles --type-equals APPLICATION` JSON",
+    add_request_logs(
+        parser,
+        "folder of *.json.gz invocation logs: one row per user with a request_logs budget",
+        "with --logs: the `aws bedrock list-inference-profiles --type-equals APPLICATION` JSON",
     )
     parser.add_argument("--config", type=Path, help="config YAML with budgets and report tag keys")
     parser.add_argument(
@@ -38,9 +38,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--period", help="billing period YYYY-MM (default: that of --as-of, else the newest in the CUR)"
     )
-    parser.add_argument("--format", choices=FORMATS, default="table")
-    parser.add_argument("--out", type=Path, help="write to this file instead of standard output")
-    parser.set_defaults(func=run)
+    add_rows_output(parser)
 
 
 def parse_day(text: str) -> date:

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bedrock_cost.cli.options import add_command
 from bedrock_cost.sample_data.cur_generator import generate_cur
 
 DEFAULT_ROWS = 50_000
@@ -24,8 +25,10 @@ PROGRESS_MIN_ROWS = 500_000
 
 def register(subparsers: Any) -> None:
     """Add the ``generate-cur`` sub-command to the ``bedrock-cost`` parser."""
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "generate-cur",
+        run,
         help="Write realistic synthetic CUR 2.0 data (Parquet, Data Export layout).",
         description=(
             "Write a synthetic CUR 2.0 Data Export: DIR/data/BILLING_PERIOD=YYYY-MM/*.snappy.parquet. "
@@ -63,7 +66,6 @@ def register(subparsers: Any) -> None:
         metavar="R",
         help="Spread usage over R regions (scale checks; default: the catalog's 3).",
     )
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

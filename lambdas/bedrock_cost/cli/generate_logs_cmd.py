@@ -8,13 +8,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bedrock_cost.cli.options import add_command
 from bedrock_cost.cli.requests_cmd import parse_moment
 from bedrock_cost.errors import UserError
 
 
 def register(subparsers: Any) -> None:
-    gen = subparsers.add_parser(
+    gen = add_command(
+        subparsers,
         "generate-logs",
+        run_generate,
         help="Write realistic synthetic S3-delivered Bedrock invocation logs.",
         description=(
             "Write AWSLogs/<acct>/BedrockModelInvocationLogs/<region>/YYYY/MM/DD/HH/*.json.gz and profiles.json."
@@ -25,7 +28,6 @@ def register(subparsers: Any) -> None:
     gen.add_argument("--hours", type=int, default=24)
     gen.add_argument("--records", type=int, default=20_000)
     gen.add_argument("--seed", type=int, default=7)
-    gen.set_defaults(func=run_generate)
 
 
 def run_generate(args: argparse.Namespace) -> int:

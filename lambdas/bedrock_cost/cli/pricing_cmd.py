@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bedrock_cost.adapters.price_list import assemble_catalog, calibration_from_engine
+from bedrock_cost.cli.options import add_command
 from bedrock_cost.config import CONTEXT_KEY, Config, Pricing
 from bedrock_cost.config_loader import load_config_file, load_from_context
 from bedrock_cost.domain.model_catalog import load_model_catalog
@@ -140,8 +141,10 @@ def format_table(rows: list[list[str]], header: list[str]) -> str:
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "pricing",
+        run,
         help="show the price in force for a model (all kinds, scopes, tiers) and its source",
         description="Price catalog in force: config overrides > CUR-observed > Price List refresh > bundled.",
     )
@@ -151,7 +154,6 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--period", help="billing period of --cur to calibrate from (default: newest)")
     parser.add_argument("--refreshed", type=Path, help="a refreshed catalog JSON (pricing/price-list/<region>.json)")
     parser.add_argument("--format", choices=["table", "json"], default="table")
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,13 +9,16 @@ from pathlib import Path
 from typing import Any
 
 from bedrock_cost.cli.local_inputs import DEFAULT_TAG_KEYS, choose_period, open_cur
-from bedrock_cost.cli.rows_output import FORMATS, emit, render
+from bedrock_cost.cli.options import add_command, add_request_logs, add_rows_output
+from bedrock_cost.cli.rows_output import emit, render
 from bedrock_cost.errors import UserError
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "recommend",
+        run,
         help="savings recommendations with monthly dollars, from effective prices in CUR",
         description="Prompt caching (per caller with --logs), model right-sizing, batch for workload roles, "
         "global routing, "
@@ -23,14 +26,7 @@ def register(subparsers: Any) -> None:
         "saving (never above the spend it comes from) and one line of evidence.",
     )
     parser.add_argument("--cur", type=Path, required=True, help="CUR 2.0 export folder or a Parquet file")
-    parser.add_argument(
-        "--logs", type=Path, help="folder of *.json.gz invocation logs: prompt caching advised per caller"
-    )
-    parser.add_argument(
-        "--profiles",
-        type=Path,
-        help="with --logs: `aws bedrock list-inference-profiles --type-equals APPLICATION` JSON",
-    )
+    add_request_logs(parser, "folder of *.json.gz invocation logs: prompt caching advised per caller")
     parser.add_argument(
         "--provisioned-usage",
         type=Path,
@@ -38,9 +34,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--period", help="billing period YYYY-MM (default: newest in the CUR)")
     parser.add_argument("--config", type=Path, help="config YAML (price overrides and discount)")
-    parser.add_argument("--format", choices=FORMATS, default="table")
-    parser.add_argument("--out", type=Path, help="write to this file instead of standard output")
-    parser.set_defaults(func=run)
+    add_rows_output(parser)
 
 
 def load_tokens_served(path: Path) -> dict[str, dict[str, int]]:

@@ -7,13 +7,16 @@ from pathlib import Path
 from typing import Any
 
 from bedrock_cost.cli.local_inputs import DEFAULT_TAG_KEYS, choose_period, open_cur, read_estimate_records
-from bedrock_cost.cli.rows_output import FORMATS, emit, render
+from bedrock_cost.cli.options import add_command, add_request_logs, add_rows_output
+from bedrock_cost.cli.rows_output import emit, render
 from bedrock_cost.errors import UserError
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "reconcile",
+        run,
         help="estimate against billed token usage per day, model, account and region",
         description="Compare the estimator's records (a local copy of its S3 estimates/ prefix) with "
         "billed token usage in CUR on the days both cover: same accounts, regions, token kinds and "
@@ -24,20 +27,11 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--cur", type=Path, required=True, help="CUR 2.0 export folder or a Parquet file")
     parser.add_argument("--estimates", type=Path, help="folder of estimate records (*.jsonl), the metrics clock")
-    parser.add_argument(
-        "--logs", type=Path, help="folder of *.json.gz invocation logs: the request-log clock, rows clock=request-logs"
-    )
-    parser.add_argument(
-        "--profiles",
-        type=Path,
-        help="with --logs: `aws bedrock list-inference-profiles --type-equals APPLICATION` JSON",
-    )
+    add_request_logs(parser, "folder of *.json.gz invocation logs: the request-log clock, rows clock=request-logs")
     parser.add_argument("--period", help="billing period YYYY-MM (default: newest in the CUR)")
     parser.add_argument("--account", help="account of the collector when its records carry none")
     parser.add_argument("--config", type=Path, help="config YAML (price overrides and discount)")
-    parser.add_argument("--format", choices=FORMATS, default="table")
-    parser.add_argument("--out", type=Path, help="write to this file instead of standard output")
-    parser.set_defaults(func=run)
+    add_rows_output(parser)
 
 
 def _request_log_spend(args: argparse.Namespace, period: str, list_prices: Any, cur_prices: Any) -> list[Any]:

@@ -9,14 +9,17 @@ from typing import Any
 
 from bedrock_cost.billing.report_format import to_csv, to_json, to_table
 from bedrock_cost.billing.reporting import UNTAGGED, build_cost_report, current_period, parse_group_by, parse_period
+from bedrock_cost.cli.options import add_command
 from bedrock_cost.errors import UserError
 
 DEFAULT_TAG_KEYS = ("team", "project", "environment")
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "report",
+        run,
         help="billed cost from a CUR 2.0 export (local DuckDB) or the deployed Athena views",
         description="Bedrock usage cost of one billing period, grouped by a key. Credits, refunds "
         "and tax are reported apart from usage.",
@@ -38,7 +41,6 @@ def register(subparsers: Any) -> None:
     athena.add_argument("--workgroup", help="Athena workgroup of the deployed stack")
     athena.add_argument("--database", default="bedrock_cost", help="Glue database holding the views")
     athena.add_argument("--region", help="AWS region of the workgroup")
-    parser.set_defaults(func=run)
 
 
 def _open_engine(args: argparse.Namespace, tag_keys: list[str]) -> Any:

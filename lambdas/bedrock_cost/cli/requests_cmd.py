@@ -18,6 +18,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from bedrock_cost.cli.options import add_command
 from bedrock_cost.domain.pricing import decimal_text
 from bedrock_cost.domain.request_report import (
     COLUMNS,
@@ -41,8 +42,10 @@ DIMENSIONS = {
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "requests",
+        run,
         help="Cost per user, principal, model, metadata value or tag from Bedrock invocation logs.",
         description="Price every request in S3-delivered Bedrock model invocation logs and group the cost.",
     )
@@ -60,7 +63,6 @@ def register(subparsers: Any) -> None:
     athena.add_argument("--workgroup")
     athena.add_argument("--database", default="bedrock_cost")
     athena.add_argument("--region")
-    parser.set_defaults(func=run)
 
 
 def parse_moment(text: str, flag: str) -> str:

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bedrock_cost.cli.options import add_command
 from bedrock_cost.config import CONTEXT_KEY, Config
 from bedrock_cost.config_loader import load_config_file, load_from_context
 from bedrock_cost.domain.tag_policy_document import organizations_tag_policy
@@ -38,8 +39,10 @@ def load_cli_config(path: Path | None, cwd: Path | None = None) -> Config:
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "tag-policy",
+        run,
         help="print an AWS Organizations tag policy (JSON) for the configured tag keys and values",
         description="Generate a tag policy for the management account from tag_policy in the config. "
         "Reads --config FILE, or the config named by ./cdk.json.",
@@ -51,7 +54,6 @@ def register(subparsers: Any) -> None:
         help="omit enforced_for: Organizations reports non-compliance but blocks no tagging call",
     )
     parser.add_argument("--out", type=Path, help="write the JSON to this file instead of standard output")
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -95,6 +95,16 @@ def _header_markdown(config: Config, links: DashboardLinks) -> str:
     )
 
 
+def _over_hourly(metric_name: str, stat: str, shown: Metric) -> list[Metric]:
+    """``shown``, computed over the hourly series of ``metric_name``: the raw metric and its
+    gap-filled copy ``hourly`` are hidden (an hour with no data point is an hour at $0)."""
+    return [
+        metric(NAMESPACE, metric_name, (), id="raw", stat=stat, period=HOUR, visible=False),
+        expression("FILL(raw, 0)", "hourly", visible=False),
+        shown,
+    ]
+
+
 def _month_gauge(
     grid: Grid,
     region: str,
@@ -109,11 +119,7 @@ def _month_gauge(
     """A month-to-date gauge: summed from increments, or the peak of a published running total."""
     stat = "Maximum" if running_total else "Sum"
     total = month_peak("hourly") if running_total else month_to_date("hourly")
-    metrics = [
-        metric(NAMESPACE, metric_name, (), id="raw", stat=stat, period=HOUR, visible=False),
-        expression("FILL(raw, 0)", "hourly", visible=False),
-        expression(total, "mtd", label, color=color),
-    ]
+    metrics = _over_hourly(metric_name, stat, expression(total, "mtd", label, color=color))
     if budget is None:
         props = metric_props(f"{title} (no total budget configured)", region, metrics, view="singleValue", period=HOUR)
     else:
@@ -132,11 +138,8 @@ def _month_gauge(
 
 def _projection_widget(grid: Grid, region: str, budget: Budget | None) -> None:
     """Where the estimate's pace ends the month, against the total budget (the forecast clock)."""
-    metrics = [
-        metric(NAMESPACE, ESTIMATED_COST, (), id="raw", stat="Sum", period=HOUR, visible=False),
-        expression("FILL(raw, 0)", "hourly", visible=False),
-        expression(month_end_projection("hourly"), "projected", "Projected month end (month's pace)"),
-    ]
+    projected = expression(month_end_projection("hourly"), "projected", "Projected month end (month's pace)")
+    metrics = _over_hourly(ESTIMATED_COST, "Sum", projected)
     title = "Forecast: projected month end (estimate)"
     if budget is not None:
         title += f" vs {budget_usd(budget.monthly_usd)} budget"
@@ -146,11 +149,9 @@ def _projection_widget(grid: Grid, region: str, budget: Budget | None) -> None:
 
 
 def _today_gauge(grid: Grid, region: str, budget: Budget | None) -> None:
-    metrics = [
-        metric(NAMESPACE, ESTIMATED_COST, (), id="raw", stat="Sum", period=HOUR, visible=False),
-        expression("FILL(raw, 0)", "hourly", visible=False),
-        expression(day_to_date("hourly"), "today", "Estimated today (UTC)", color=COLOR_ESTIMATE),
-    ]
+    metrics = _over_hourly(
+        ESTIMATED_COST, "Sum", expression(day_to_date("hourly"), "today", "Estimated today (UTC)", color=COLOR_ESTIMATE)
+    )
     daily = budget.daily_usd if budget else None
     if daily is None:
         props = metric_props("Today's estimated cost (UTC)", region, metrics, view="singleValue", period=HOUR)

@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -40,7 +39,7 @@ from bedrock_cost.adapters.aws_errors import translate_client_error
 from bedrock_cost.adapters.burn_rate_metrics import EstimateSpendReader
 from bedrock_cost.billing.sql import quote_identifier, render, tag_column
 from bedrock_cost.config import Budget, Config
-from bedrock_cost.demo.context import DemoContext
+from bedrock_cost.demo.context import DemoContext, DemoLambdaContext
 from bedrock_cost.demo.sns_relay import SnsRelay
 from bedrock_cost.domain.alerts import Alert
 from bedrock_cost.domain.forecast import (
@@ -57,20 +56,6 @@ SPIKE_WINDOW = timedelta(minutes=5)
 SECRET_NAME = "bedrock-cost-tracker/slack-webhook"  # noqa: S105 - a secret name, not a secret
 IDEMPOTENCY_TABLE = "bedrock-cost-notifier-idempotency"
 CENT = Decimal("0.01")
-
-
-@dataclass
-class DemoLambdaContext:
-    """What the Lambda runtime passes to a handler, for running one in-process."""
-
-    function_name: str
-    remaining_ms: int = 60_000
-    memory_limit_in_mb: int = 256
-    aws_request_id: str = "demo"
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:demo"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
 
 
 def _client(ctx: DemoContext, service: str) -> Any:

@@ -27,21 +27,19 @@ from moto.athena.responses import AthenaResponse
 from bedrock_cost.adapters.duckdb_engine import DuckDBEngine
 from bedrock_cost.errors import QueryError
 
+_ATHENA_TYPES: tuple[tuple[type, str], ...] = (
+    # First match wins: bool before int, datetime before date (subclasses first).
+    (bool, "boolean"),
+    (int, "bigint"),
+    (Decimal, "decimal"),
+    (float, "double"),
+    (datetime, "timestamp"),
+    (date, "date"),
+)
+
 
 def _athena_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "bigint"
-    if isinstance(value, Decimal):
-        return "decimal"
-    if isinstance(value, float):
-        return "double"
-    if isinstance(value, datetime):
-        return "timestamp"
-    if isinstance(value, date):
-        return "date"
-    return "varchar"
+    return next((name for kind, name in _ATHENA_TYPES if isinstance(value, kind)), "varchar")
 
 
 def _text(value: Any) -> dict[str, str]:

@@ -15,6 +15,30 @@ from typing import Any
 
 from bedrock_cost.config import Config
 
+DEMO_ACCOUNT = "123456789012"
+"""The account the demo's function ARNs name (the CUR reporter reads its id from the ARN)."""
+
+
+@dataclass(frozen=True)
+class DemoLambdaContext:
+    """What the Lambda runtime passes to a handler, for running one in-process.
+
+    Powertools reads the name, memory, ARN and request id; handlers read the remaining
+    time to set their deadlines and the ARN for the account id.
+    """
+
+    function_name: str
+    remaining_ms: int = 60_000
+    memory_limit_in_mb: int = 256
+    aws_request_id: str = "demo"
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:us-east-1:{DEMO_ACCOUNT}:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
 
 @dataclass
 class DemoContext:

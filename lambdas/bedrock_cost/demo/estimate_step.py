@@ -33,7 +33,7 @@ import boto3
 from bedrock_cost.adapters.estimate_sink import dumps_exact
 from bedrock_cost.adapters.price_list import CALIBRATION_KEY
 from bedrock_cost.adapters.watermark_store import DynamoWatermarkStore
-from bedrock_cost.demo.context import DemoContext
+from bedrock_cost.demo.context import DemoContext, DemoLambdaContext
 from bedrock_cost.demo.emulator import patched_environment
 from bedrock_cost.domain.estimate import UNTAGGED, floor_hour
 from bedrock_cost.domain.estimator_run import EstimatorConfig, RegionPorts, WatermarkState
@@ -81,17 +81,9 @@ class _EmfTee(io.TextIOBase):
         self._target.flush()
 
 
-@dataclass(frozen=True)
-class _Context:
-    """The few Lambda context fields Powertools reads."""
-
-    function_name: str = "estimator"
-    memory_limit_in_mb: int = 1024
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:estimator"
-    aws_request_id: str = "demo-estimator"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 300_000
+_CONTEXT = DemoLambdaContext(
+    "estimator", remaining_ms=300_000, memory_limit_in_mb=1024, aws_request_id="demo-estimator"
+)
 
 
 def _client(ctx: DemoContext, service: str) -> Any:
@@ -207,7 +199,7 @@ def _run_until_caught_up(ctx: DemoContext, now: datetime, tee: _EmfTee) -> list[
     runs: list[dict[str, Any]] = []
     with contextlib.redirect_stdout(tee):
         for _ in range(MAX_RUNS):
-            (region_run,) = estimator.handler(_scheduled_event(ctx, now), _Context())["regions"]
+            (region_run,) = estimator.handler(_scheduled_event(ctx, now), _CONTEXT)["regions"]
             runs.append(region_run)
             if region_run["status"] != "processed" or region_run["backlog_minutes"] == 0:
                 break

@@ -33,7 +33,7 @@ from bedrock_cost.billing.reconciliation import (
 )
 from bedrock_cost.cli.rows_output import to_csv
 from bedrock_cost.demo.athena_local import athena_answered_by
-from bedrock_cost.demo.context import DemoContext
+from bedrock_cost.demo.context import DemoContext, DemoLambdaContext
 from bedrock_cost.demo.emulator import patched_environment
 from bedrock_cost.handlers import cur_reporter
 from bedrock_cost.sample_data import demo_scenario
@@ -43,16 +43,9 @@ ESTIMATES_BUCKET = "bedrock-cost-estimates"
 """The estimate step's bucket (``estimate_step.ESTIMATES_BUCKET``)."""
 
 
-class _DemoLambdaContext:
-    """The context the Lambda runtime would pass (name, ARN, remaining time)."""
-
-    function_name = "bedrock-cost-demo-cur-reporter"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bedrock-cost-demo-cur-reporter"
-    aws_request_id = "demo-cur-reporter"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 600_000
+_CONTEXT = DemoLambdaContext(
+    "bedrock-cost-demo-cur-reporter", remaining_ms=600_000, memory_limit_in_mb=512, aws_request_id="demo-cur-reporter"
+)
 
 
 def _s3(ctx: DemoContext) -> Any:
@@ -105,7 +98,7 @@ def _run_reporter(ctx: DemoContext, engine: DuckDBEngine, as_of: date) -> dict[s
     cur_reporter.configure(None)
     try:
         with patched_environment(environment), athena_answered_by(engine):
-            result: dict[str, Any] = cur_reporter.handler({"as_of": as_of.isoformat()}, _DemoLambdaContext())
+            result: dict[str, Any] = cur_reporter.handler({"as_of": as_of.isoformat()}, _CONTEXT)
     finally:
         cur_reporter.configure(None)
     return result

@@ -26,7 +26,7 @@ import boto3
 from bedrock_cost.cli.main import build_parser
 from bedrock_cost.cli.main import main as cli_main
 from bedrock_cost.cli.requests_cmd import compute, render_report
-from bedrock_cost.demo.context import DemoContext
+from bedrock_cost.demo.context import DemoContext, DemoLambdaContext
 from bedrock_cost.demo.emulator import patched_environment
 from bedrock_cost.domain.identity import identify
 from bedrock_cost.domain.log_subscription import encode
@@ -42,14 +42,12 @@ BUDGET_SHARE = Decimal("0.6")
 """The top spender's enforced daily budget: 60 % of what they spend that day."""
 
 
-class _Context:
-    function_name = "bedrock-cost-demo-request-ledger"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bedrock-cost-demo-request-ledger"
-    aws_request_id = "demo-request-ledger"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 120_000
+_CONTEXT = DemoLambdaContext(
+    "bedrock-cost-demo-request-ledger",
+    remaining_ms=120_000,
+    memory_limit_in_mb=512,
+    aws_request_id="demo-request-ledger",
+)
 
 
 def _report(logs: Path, by: str) -> RequestReport:
@@ -136,7 +134,7 @@ def run(ctx: DemoContext) -> None:
     try:
         with patched_environment(environment):
             for event in deliveries:
-                result: dict[str, Any] = request_ingest.handler(event, _Context())
+                result: dict[str, Any] = request_ingest.handler(event, _CONTEXT)
                 if result["message_type"] == "CONTROL_MESSAGE":
                     totals["control"] += 1
                 for key in ("counted", "duplicates", "malformed"):

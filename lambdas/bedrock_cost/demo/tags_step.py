@@ -11,7 +11,6 @@ ranked and written to ``untagged_spend.csv``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,7 +25,7 @@ from bedrock_cost.adapters.bedrock_resources import (
 )
 from bedrock_cost.adapters.duckdb_engine import DuckDBEngine
 from bedrock_cost.billing.untagged_spend import rank_untagged_spend, to_csv
-from bedrock_cost.demo.context import DemoContext
+from bedrock_cost.demo.context import DemoContext, DemoLambdaContext
 from bedrock_cost.domain.tag_rules import RESOURCE_TYPES, TaggedResource, evaluate
 from bedrock_cost.handlers import tag_enforcer
 from bedrock_cost.money import display_usd
@@ -36,14 +35,7 @@ EMULATED_TYPES = ("custom-model", "agent", "knowledge-base")
 TOP_N = 3
 
 
-@dataclass(frozen=True)
-class _Context:
-    """The few Lambda context fields Powertools reads."""
-
-    function_name: str = "tag-enforcer"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:tag-enforcer"
-    aws_request_id: str = "demo-tag-enforcer"
+_CONTEXT = DemoLambdaContext("tag-enforcer", aws_request_id="demo-tag-enforcer")
 
 
 def _client(ctx: DemoContext, service: str) -> Any:
@@ -102,7 +94,7 @@ def run(ctx: DemoContext) -> None:
         "detail": {},
     }
     try:
-        summary = tag_enforcer.handler(event, _Context())
+        summary = tag_enforcer.handler(event, _CONTEXT)
     finally:
         tag_enforcer.configure(None)
     ctx.results["tags"] = summary

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bedrock_cost.adapters.aws_errors import translate_client_error
 from bedrock_cost.errors import UserError
-from bedrock_cost.handlers.wiring import LazyWiring, validate_environment
+from bedrock_cost.handlers.wiring import container_wiring, environment_loader
 from bedrock_cost.observability import logger, metrics, tracer
 
 if TYPE_CHECKING:
@@ -64,8 +64,7 @@ class Dependencies:
     client: CostExplorerClient
 
 
-def load_environment() -> AnomalyMonitorEnvironment:
-    return validate_environment(AnomalyMonitorEnvironment, "anomaly-monitor")
+load_environment = environment_loader(AnomalyMonitorEnvironment, "anomaly-monitor")
 
 
 def build_dependencies(env: AnomalyMonitorEnvironment) -> Dependencies:
@@ -74,9 +73,7 @@ def build_dependencies(env: AnomalyMonitorEnvironment) -> Dependencies:
     return Dependencies(client=boto3.client("ce", region_name=CE_REGION, config=config))
 
 
-_wiring: LazyWiring[Dependencies] = LazyWiring(lambda: build_dependencies(load_environment()))
-configure = _wiring.configure
-current_dependencies = _wiring.get
+configure, current_dependencies = container_wiring(lambda: build_dependencies(load_environment()))
 
 
 def find_services_monitor(client: CostExplorerClient) -> str | None:

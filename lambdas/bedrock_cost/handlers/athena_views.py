@@ -24,7 +24,7 @@ from bedrock_cost.adapters.athena import run_statement
 from bedrock_cost.billing.sql import quote_identifier
 from bedrock_cost.billing.views import drop_view_statements, render_views
 from bedrock_cost.errors import QueryError, QueryTimeout, UserError
-from bedrock_cost.handlers.wiring import LazyWiring, validate_environment
+from bedrock_cost.handlers.wiring import container_wiring, environment_loader
 from bedrock_cost.observability import logger, metrics, tracer
 
 if TYPE_CHECKING:
@@ -92,9 +92,7 @@ class ViewsResult(BaseModel):
     data: dict[str, str] = Field(serialization_alias="Data")
 
 
-def load_environment() -> AthenaViewsEnvironment:
-    """The validated environment; a missing variable fails the cold start naming it."""
-    return validate_environment(AthenaViewsEnvironment, "athena-views")
+load_environment = environment_loader(AthenaViewsEnvironment, "athena-views")
 
 
 def athena_client(region: str) -> AthenaClient:
@@ -112,9 +110,7 @@ def build_dependencies(env: AthenaViewsEnvironment) -> Dependencies:
     return Dependencies(client=athena_client(env.AWS_REGION))
 
 
-_wiring: LazyWiring[Dependencies] = LazyWiring(lambda: build_dependencies(load_environment()))
-configure = _wiring.configure
-current_dependencies = _wiring.get
+configure, current_dependencies = container_wiring(lambda: build_dependencies(load_environment()))
 
 
 def physical_id(properties: ViewsProperties) -> str:

@@ -14,20 +14,19 @@ Environment: ``BUDGET_NAMES`` (JSON list), ``ACCOUNT_ID``, ``EXTRA_SERVICE_NAMES
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from bedrock_cost.adapters.aws_errors import translate_client_error
 from bedrock_cost.domain.bedrock_services import merged_filter
-from bedrock_cost.handlers.wiring import LazyWiring, validate_environment
+from bedrock_cost.handlers.wiring import JSON_TEXT, container_wiring, environment_loader
 from bedrock_cost.observability import logger, metrics, tracer
 
 if TYPE_CHECKING:
@@ -40,14 +39,9 @@ LOOKBACK_DAYS = 90
 class BudgetFiltersEnvironment(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    budget_names: list[str] = Field(alias="BUDGET_NAMES", min_length=1)
+    budget_names: Annotated[list[str], JSON_TEXT] = Field(alias="BUDGET_NAMES", min_length=1)
     account_id: str = Field(alias="ACCOUNT_ID", pattern=r"^\d{12}$")
-    extra_service_names: list[str] = Field(default_factory=list, alias="EXTRA_SERVICE_NAMES")
-
-    @field_validator("budget_names", "extra_service_names", mode="before")
-    @classmethod
-    def _json(cls, value: Any) -> Any:
-        return json.loads(value) if isinstance(value, str) else value
+    extra_service_names: Annotated[list[str], JSON_TEXT] = Field(default_factory=list, alias="EXTRA_SERVICE_NAMES")
 
 
 @dataclass
@@ -58,8 +52,7 @@ class Dependencies:
     today: Any = field(default=lambda: datetime.now(UTC).date())
 
 
-def load_environment() -> BudgetFiltersEnvironment:
-    return validate_environment(BudgetFiltersEnvironment, "budget-filters")
+load_environment = environment_loader(BudgetFiltersEnvironment, "budget-filters")
 
 
 def build_dependencies(env: BudgetFiltersEnvironment) -> Dependencies:
@@ -70,9 +63,7 @@ def build_dependencies(env: BudgetFiltersEnvironment) -> Dependencies:
     )
 
 
-_wiring: LazyWiring[Dependencies] = LazyWiring(lambda: build_dependencies(load_environment()))
-configure = _wiring.configure
-current_dependencies = _wiring.get
+configure, current_dependencies = container_wiring(lambda: build_dependencies(load_environment()))
 
 
 def service_names(ce: CostExplorerClient, today: date) -> list[str]:

@@ -27,7 +27,7 @@ from bedrock_cost.domain.forecast import (
     targets_from_json,
     window_start,
 )
-from bedrock_cost.handlers.wiring import LazyWiring, validate_environment
+from bedrock_cost.handlers.wiring import container_wiring, environment_loader
 from bedrock_cost.observability import logger, metrics, tracer
 
 if TYPE_CHECKING:
@@ -107,9 +107,7 @@ def run_burn_rate(
     return result
 
 
-def load_environment() -> BurnRateEnvironment:
-    """The validated environment; a missing variable fails the cold start naming it."""
-    return validate_environment(BurnRateEnvironment, "burn-rate")
+load_environment = environment_loader(BurnRateEnvironment, "burn-rate")
 
 
 @dataclass
@@ -137,9 +135,7 @@ def build_dependencies(env: BurnRateEnvironment) -> Dependencies:
     )
 
 
-_wiring: LazyWiring[Dependencies] = LazyWiring(lambda: build_dependencies(load_environment()))
-configure = _wiring.configure
-current_dependencies = _wiring.get
+configure, current_dependencies = container_wiring(lambda: build_dependencies(load_environment()))
 
 
 @logger.inject_lambda_context

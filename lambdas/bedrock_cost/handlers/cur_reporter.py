@@ -11,12 +11,12 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from bedrock_cost.adapters.alert_publisher import AlertPublisher
 from bedrock_cost.adapters.athena import AthenaEngine
@@ -26,7 +26,7 @@ from bedrock_cost.billing.daily_report import DRIFT_MODEL_CAP, DailyReport, buil
 from bedrock_cost.billing.untagged_spend import untagged_spend_alert
 from bedrock_cost.config import TagPolicy
 from bedrock_cost.domain.reconcile import drift_alert
-from bedrock_cost.handlers.wiring import LazyWiring, validate_environment
+from bedrock_cost.handlers.wiring import JSON_TEXT, container_wiring, environment_loader
 from bedrock_cost.metric_names import BILLED_COST, DIM_MODEL, DIM_TAG_KEY, DIM_TAG_VALUE, ESTIMATE_DRIFT
 from bedrock_cost.observability import emit_metric, logger, metrics, tracer
 
@@ -47,30 +47,18 @@ class CurReporterEnvironment(BaseModel):
     database: str = Field(alias="ATHENA_DATABASE", min_length=1)
     region: str = Field(alias="AWS_REGION", min_length=1)
     report_bucket: str = Field(alias="REPORT_BUCKET", min_length=3)
-    tag_keys: list[str] = Field(alias="REPORT_TAG_KEYS")
+    tag_keys: Annotated[list[str], JSON_TEXT] = Field(alias="REPORT_TAG_KEYS")
     state_table: str = Field(alias="STATE_TABLE", min_length=1)
     alert_topic_arn: str = Field(alias="ALERT_TOPIC_ARN", pattern=r"^arn:aws[a-z-]*:sns:")
     drift_threshold_pct: Decimal = Field(alias="DRIFT_THRESHOLD_PCT", gt=0)
-    tag_policy: TagPolicy = Field(alias="TAG_POLICY")
+    tag_policy: Annotated[TagPolicy, JSON_TEXT] = Field(alias="TAG_POLICY")
     estimates_bucket: str | None = Field(default=None, alias="ESTIMATES_BUCKET", min_length=3)
     """Where the estimator writes its hour records: set, drift is like for like and per model."""
     metric_detail: Literal["alarms", "full"] = Field(default="alarms", alias="METRIC_DETAIL")
     """``alarms``: the series an alarm or widget reads; ``full``: also per tag value and drift per model."""
 
-    @field_validator("tag_keys", mode="before")
-    @classmethod
-    def _json_list(cls, value: Any) -> Any:
-        return json.loads(value) if isinstance(value, str) else value
 
-    @field_validator("tag_policy", mode="before")
-    @classmethod
-    def _json_policy(cls, value: Any) -> Any:
-        return json.loads(value) if isinstance(value, str) else value
-
-
-def load_environment() -> CurReporterEnvironment:
-    """The validated environment; a missing variable fails the cold start naming it."""
-    return validate_environment(CurReporterEnvironment, "cur-reporter")
+load_environment = environment_loader(CurReporterEnvironment, "cur-reporter")
 
 
 @dataclass
@@ -92,9 +80,7 @@ def build_dependencies(env: CurReporterEnvironment) -> Dependencies:
     )
 
 
-_wiring: LazyWiring[Dependencies] = LazyWiring(lambda: build_dependencies(load_environment()))
-configure = _wiring.configure
-current_dependencies = _wiring.get
+configure, current_dependencies = container_wiring(lambda: build_dependencies(load_environment()))
 
 
 class ReportEvent(BaseModel):

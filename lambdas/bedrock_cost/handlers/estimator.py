@@ -18,18 +18,17 @@ key prefix, e.g. ``estimates/account=<id>`` in the central records bucket).
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config as BotoConfig
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from bedrock_cost.adapters.bedrock_profiles import BedrockProfileDirectory
 from bedrock_cost.adapters.claims import RunLease, TokenClaims
@@ -50,7 +49,7 @@ from bedrock_cost.domain.estimator_run import (
 from bedrock_cost.domain.model_catalog import ModelCatalog, load_model_catalog
 from bedrock_cost.domain.pricing import PriceCatalog
 from bedrock_cost.errors import BedrockCostError
-from bedrock_cost.handlers.wiring import DeadlineBox, LazyWiring, validate_environment
+from bedrock_cost.handlers.wiring import JSON_TEXT, DeadlineBox, container_wiring, environment_loader
 from bedrock_cost.observability import logger, metrics, tracer
 
 CLIENT_CONFIG = BotoConfig(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=30)
@@ -73,17 +72,10 @@ class EstimatorEnvironment(BaseModel):
     calibration_bucket: str = Field(alias="CALIBRATION_BUCKET", min_length=3)
     catalog_bucket: str | None = Field(default=None, alias="CATALOG_BUCKET", min_length=3)
     estimates_prefix: str = Field(default=DEFAULT_PREFIX, alias="ESTIMATES_PREFIX", pattern=r"^[A-Za-z0-9=_/.-]+$")
-    config: EstimatorConfig = Field(alias="ESTIMATOR_CONFIG")
-
-    @field_validator("config", mode="before")
-    @classmethod
-    def _json(cls, value: Any) -> Any:
-        return json.loads(value) if isinstance(value, str) else value
+    config: Annotated[EstimatorConfig, JSON_TEXT] = Field(alias="ESTIMATOR_CONFIG")
 
 
-def load_environment() -> EstimatorEnvironment:
-    """The validated environment; a missing variable fails the cold start naming it."""
-    return validate_environment(EstimatorEnvironment, "estimator")
+load_environment = environment_loader(EstimatorEnvironment, "estimator")
 
 
 class ScheduledEvent(BaseModel):
@@ -169,9 +161,7 @@ def build_dependencies(env: EstimatorEnvironment, deadline: DeadlineBox | None =
     )
 
 
-_wiring: LazyWiring[Dependencies] = LazyWiring(lambda: build_dependencies(load_environment()))
-configure = _wiring.configure
-current_dependencies = _wiring.get
+configure, current_dependencies = container_wiring(lambda: build_dependencies(load_environment()))
 
 
 class EstimatorRunFailedError(BedrockCostError):

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bedrock_cost.adapters.price_list import PRICING_API_REGION, PriceListSource, S3CatalogStore
 from bedrock_cost.errors import BedrockCostError
-from bedrock_cost.handlers.wiring import DeadlineBox, LazyWiring, validate_environment
+from bedrock_cost.handlers.wiring import DeadlineBox, container_wiring, environment_loader
 from bedrock_cost.observability import logger, metrics, tracer
 
 CLIENT_CONFIG = BotoConfig(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30)
@@ -49,9 +49,7 @@ class PriceRefreshEnvironment(BaseModel):
         return value
 
 
-def load_environment() -> PriceRefreshEnvironment:
-    """The validated environment; a missing variable fails the cold start naming it."""
-    return validate_environment(PriceRefreshEnvironment, "price-refresh")
+load_environment = environment_loader(PriceRefreshEnvironment, "price-refresh")
 
 
 @dataclass
@@ -78,9 +76,7 @@ def build_dependencies(env: PriceRefreshEnvironment) -> Dependencies:
     )
 
 
-_wiring: LazyWiring[Dependencies] = LazyWiring(lambda: build_dependencies(load_environment()))
-configure = _wiring.configure
-current_dependencies = _wiring.get
+configure, current_dependencies = container_wiring(lambda: build_dependencies(load_environment()))
 
 
 class PriceRefreshFailedError(BedrockCostError):

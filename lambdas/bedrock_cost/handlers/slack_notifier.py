@@ -61,7 +61,7 @@ from bedrock_cost.domain.aws_notifications import (
     parse_notification,
 )
 from bedrock_cost.domain.slack_messages import render, render_unrecognised
-from bedrock_cost.handlers.wiring import LazyWiring, validate_environment
+from bedrock_cost.handlers.wiring import container_wiring, environment_loader
 from bedrock_cost.observability import logger, metrics, tracer
 
 if TYPE_CHECKING:
@@ -117,6 +117,41 @@ def _mark_duplicate(response: Any, idempotent_data: DataRecord) -> Any:
     return response
 
 
+@dataclass(frozen=True)
+class _AtMostOnce:
+    """How one delivery is made idempotent: which keyword argument holds the data, which of
+    its fields is the key, the stored keys' prefix (changing it would resend everything
+    delivered within ``expires_after_seconds``) and how long a delivery is remembered."""
+
+    data_keyword_argument: str
+    event_key_jmespath: str
+    key_prefix: str
+    expires_after_seconds: int
+
+    def wrap(
+        self, function: Callable[..., Any], store: BasePersistenceLayer
+    ) -> tuple[IdempotencyConfig, Callable[..., Any]]:
+        """``function`` run at most once per key, and its config (it needs each invocation's context)."""
+        config = IdempotencyConfig(
+            event_key_jmespath=self.event_key_jmespath,
+            raise_on_no_idempotency_key=True,
+            expires_after_seconds=self.expires_after_seconds,
+            response_hook=_mark_duplicate,
+        )
+        wrapped = idempotent_function(
+            function,
+            data_keyword_argument=self.data_keyword_argument,
+            persistence_store=store,
+            config=config,
+            key_prefix=self.key_prefix,
+        )
+        return config, wrapped
+
+
+_ONCE_PER_MESSAGE = _AtMostOnce("notification", "message_id", "sns-message", MESSAGE_IDEMPOTENCY_SECONDS)
+_ONCE_PER_ALERT = _AtMostOnce("envelope", "dedupe_key", "alert-dedupe", ALERT_IDEMPOTENCY_SECONDS)
+
+
 class SlackNotifier:
     """Parse, render and post SNS records exactly once each."""
 
@@ -139,34 +174,10 @@ class SlackNotifier:
         self._clock = clock
         self._sleep = sleep
         self._deadline = 0.0
-        self._message_config = IdempotencyConfig(
-            event_key_jmespath="message_id",
-            raise_on_no_idempotency_key=True,
-            expires_after_seconds=MESSAGE_IDEMPOTENCY_SECONDS,
-            response_hook=_mark_duplicate,
-        )
-        self._alert_config = IdempotencyConfig(
-            event_key_jmespath="dedupe_key",
-            raise_on_no_idempotency_key=True,
-            expires_after_seconds=ALERT_IDEMPOTENCY_SECONDS,
-            response_hook=_mark_duplicate,
-        )
         # Two stores: Powertools configures a store per call, so nested idempotent calls
         # must not share one.
-        self._deliver_message = idempotent_function(
-            self._deliver_message_once,
-            data_keyword_argument="notification",
-            persistence_store=message_store,
-            config=self._message_config,
-            key_prefix="sns-message",
-        )
-        self._deliver_alert = idempotent_function(
-            self._deliver_alert_once,
-            data_keyword_argument="envelope",
-            persistence_store=alert_store,
-            config=self._alert_config,
-            key_prefix="alert-dedupe",
-        )
+        self._message_config, self._deliver_message = _ONCE_PER_MESSAGE.wrap(self._deliver_message_once, message_store)
+        self._alert_config, self._deliver_alert = _ONCE_PER_ALERT.wrap(self._deliver_alert_once, alert_store)
 
     def handle(self, records: Sequence[SnsRecordModel], context: LambdaContext) -> NotifierResult:
         """Deliver every record; raise ``SlackDeliveryError`` at the end if any could not be delivered."""
@@ -259,9 +270,7 @@ class SlackNotifier:
             raise
 
 
-def load_environment() -> SlackNotifierEnvironment:
-    """The validated environment; a missing variable fails the cold start naming it."""
-    return validate_environment(SlackNotifierEnvironment, "slack-notifier")
+load_environment = environment_loader(SlackNotifierEnvironment, "slack-notifier")
 
 
 def build_notifier(
@@ -293,9 +302,7 @@ def build_dependencies(env: SlackNotifierEnvironment) -> SlackNotifier:
     )
 
 
-_wiring: LazyWiring[SlackNotifier] = LazyWiring(lambda: build_dependencies(load_environment()))
-configure = _wiring.configure
-current_dependencies = _wiring.get
+configure, current_dependencies = container_wiring(lambda: build_dependencies(load_environment()))
 
 
 @logger.inject_lambda_context

@@ -13,11 +13,10 @@ The handler only parses the event, wires adapters and calls
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import boto3
 from aws_lambda_powertools.metrics import MetricUnit
@@ -37,7 +36,7 @@ from bedrock_cost.domain.tag_enforcement import (
 )
 from bedrock_cost.domain.tag_events import Trigger, trigger_for_event
 from bedrock_cost.errors import BedrockCostError
-from bedrock_cost.handlers.wiring import LazyWiring, validate_environment
+from bedrock_cost.handlers.wiring import JSON_TEXT, container_wiring, environment_loader
 from bedrock_cost.metric_names import NON_COMPLIANT, TAG_COMPLIANCE
 from bedrock_cost.observability import emit_metric, logger, metrics, tracer
 
@@ -53,7 +52,7 @@ class TagEnforcerEnvironment(BaseModel):
     alert_topic_arn: str = Field(alias="ALERT_TOPIC_ARN", pattern=r"^arn:aws[a-z-]*:sns:")
     account_id: str = Field(alias="ACCOUNT_ID", pattern=r"^\d{12}$")
     regions: list[str] = Field(alias="REGIONS", min_length=1)
-    tag_policy: TagPolicy = Field(alias="TAG_POLICY")
+    tag_policy: Annotated[TagPolicy, JSON_TEXT] = Field(alias="TAG_POLICY")
 
     @field_validator("regions", mode="before")
     @classmethod
@@ -62,29 +61,27 @@ class TagEnforcerEnvironment(BaseModel):
             return [r.strip() for r in value.split(",") if r.strip()]
         return value
 
-    @field_validator("tag_policy", mode="before")
-    @classmethod
-    def _parse_policy(cls, value: Any) -> Any:
-        return json.loads(value) if isinstance(value, str) else value
 
-
-def load_environment() -> TagEnforcerEnvironment:
-    """The validated environment; a missing variable fails the cold start naming it."""
-    return validate_environment(TagEnforcerEnvironment, "tag-enforcer")
+load_environment = environment_loader(TagEnforcerEnvironment, "tag-enforcer")
 
 
 # --------------------------------------------------------------------------- events
 
 
-class ScheduledEvent(BaseModel):
-    """EventBridge schedule: ``{"detail-type": "Scheduled Event", "source": "aws.events", ...}``."""
+class _EventBridgeEvent(BaseModel):
+    """The envelope every EventBridge event carries; ``detail-type`` says which one it is."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
-    detail_type: Literal["Scheduled Event"] = Field(alias="detail-type")
     source: str
     time: datetime
     region: str
+
+
+class ScheduledEvent(_EventBridgeEvent):
+    """EventBridge schedule: ``{"detail-type": "Scheduled Event", "source": "aws.events", ...}``."""
+
+    detail_type: Literal["Scheduled Event"] = Field(alias="detail-type")
 
 
 class CloudTrailDetail(BaseModel):
@@ -105,15 +102,10 @@ class CloudTrailDetail(BaseModel):
         return str(identity.get("arn") or identity.get("principalId") or "unknown")
 
 
-class CloudTrailEvent(BaseModel):
+class CloudTrailEvent(_EventBridgeEvent):
     """EventBridge ``AWS API Call via CloudTrail`` event from ``aws.bedrock``."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-
     detail_type: Literal["AWS API Call via CloudTrail"] = Field(alias="detail-type")
-    source: str
-    time: datetime
-    region: str
     detail: CloudTrailDetail
 
 
@@ -169,9 +161,7 @@ def build_dependencies(env: TagEnforcerEnvironment, endpoint_url: str | None = N
     )
 
 
-_wiring: LazyWiring[Dependencies] = LazyWiring(lambda: build_dependencies(load_environment()))
-configure = _wiring.configure
-current_dependencies = _wiring.get
+configure, current_dependencies = container_wiring(lambda: build_dependencies(load_environment()))
 
 
 def _triggers(event: ScheduledEvent | CloudTrailEvent, deps: Dependencies) -> tuple[list[Trigger], str, bool]:

@@ -16,9 +16,11 @@ regional endpoints of Claude 4.5+ models 1.1x the global rate.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Final, Literal
+from importlib.resources import files
+from typing import Any, Final, Literal, cast
 
 Group = Literal["bedrock", "nonusage", "noise"]
 
@@ -175,100 +177,53 @@ class _Model:
     kinds: tuple[str, ...] = field(default=())
 
 
-# Kind: (feature, inference_type, price factor over the input or output price, base, weight, median tokens)
-_MP_KINDS: Final[dict[str, tuple[str, str, float, str, float, float]]] = {
-    "InputTokenCount": ("input-tokens", "on-demand", 1.0, "in-regional", 3, 150_000),
-    "OutputTokenCount": ("output-tokens", "on-demand", 1.0, "out-regional", 3, 25_000),
-    "InputTokenCount_Global": ("input-tokens", "cross-region-global", 1.0, "in", 2, 150_000),
-    "OutputTokenCount_Global": ("output-tokens", "cross-region-global", 1.0, "out", 2, 25_000),
-    "CacheReadInputTokenCount": ("cache-read", "on-demand", 0.1, "in-regional", 2, 400_000),
-    "CacheWriteInputTokenCount": ("cache-write", "on-demand", 1.25, "in-regional", 1, 60_000),
-    "CacheWrite1hInputTokenCount_Global": ("cache-write-1h", "cross-region-global", 2.0, "in", 0.5, 60_000),
-    "InputTokenCount_Batch": ("input-tokens", "batch", 0.5, "in-regional", 0.7, 1_000_000),
-    "OutputTokenCount_Batch": ("output-tokens", "batch", 0.5, "out-regional", 0.7, 150_000),
-    "InputTokenCount_LatencyOptimized": ("input-tokens", "latency-optimized", 1.25, "in", 1, 100_000),
-    "OutputTokenCount_LatencyOptimized": ("output-tokens", "latency-optimized", 1.25, "out", 1, 20_000),
-}
-_NEWER_CLAUDE_MP_KINDS: Final = (
-    "InputTokenCount",
-    "OutputTokenCount",
-    "InputTokenCount_Global",
-    "OutputTokenCount_Global",
-    "CacheReadInputTokenCount",
-    "CacheWriteInputTokenCount",
-    "CacheWrite1hInputTokenCount_Global",
-    "InputTokenCount_Batch",
-    "OutputTokenCount_Batch",
-)
+_Kind = tuple[str, str, float, str, float, float]
+"""A usage kind: (feature, inference_type, price factor over the input or output price,
+base price, weight, median tokens)."""
 
-_NEWER_CLAUDE: Final = frozenset({"Claude Sonnet 4.6", "Claude Opus 4.6", "Claude Haiku 4.5", "Claude Sonnet 4.5"})
+
+def _load_tables() -> dict[str, Any]:
+    """The catalog's tables of models, kinds and words: ``cur_catalog.json`` beside this module
+    (package data, so it ships in the wheel; ``sample_data`` is never in the Lambda asset)."""
+    text = files(__package__ or "bedrock_cost.sample_data").joinpath("cur_catalog.json").read_text("utf-8")
+    tables: dict[str, Any] = json.loads(text)
+    return tables
+
+
+_TABLES: Final = _load_tables()
+
+
+def _kinds(table: dict[str, list[Any]]) -> dict[str, _Kind]:
+    return {name: cast(_Kind, tuple(kind)) for name, kind in table.items()}
+
+
+_MP_KINDS: Final = _kinds(_TABLES["marketplace_kinds"])
+"""Marketplace usage-type kinds (``USE1-MP:USE1_<kind>-Units``)."""
+_NEWER_CLAUDE_MP_KINDS: Final = tuple[str, ...](_TABLES["newer_claude_marketplace_kinds"])
+"""What a Marketplace model without its own ``kinds`` bills."""
+_NEWER_CLAUDE: Final = frozenset[str](_TABLES["newer_claude"])
 """Models whose regional (non-global) endpoints cost 1.1x the global rate."""
-
-_MP_MODELS_NEWER: Final = (
-    # name, provider, model id, input and output USD per 1M tokens, weight
-    ("Claude Sonnet 4.6", "Anthropic", "anthropic.claude-sonnet-4-6", 3.0, 15.0, 0.22),
-    ("Claude Opus 4.6", "Anthropic", "anthropic.claude-opus-4-6-v1", 5.0, 25.0, 0.05),
-    ("Claude Haiku 4.5", "Anthropic", "anthropic.claude-haiku-4-5-20251001-v1:0", 1.0, 5.0, 0.08),
-    ("Claude Sonnet 4.5", "Anthropic", "anthropic.claude-sonnet-4-5-20250929-v1:0", 3.0, 15.0, 0.06),
-)
-_MP_MODELS_OLDER: Final = (
-    ("Claude 3.5 Haiku", "Anthropic", "anthropic.claude-3-5-haiku-20241022-v1:0", 0.8, 4.0, 0.03,
-     ("InputTokenCount", "OutputTokenCount", "InputTokenCount_LatencyOptimized", "OutputTokenCount_LatencyOptimized")),
-    ("Claude 3 Haiku", "Anthropic", "anthropic.claude-3-haiku-20240307-v1:0", 0.25, 1.25, 0.02,
-     ("InputTokenCount", "OutputTokenCount")),
-    ("Claude Opus 4.1", "Anthropic", "anthropic.claude-opus-4-1-20250805-v1:0", 15.0, 75.0, 0.01,
-     ("InputTokenCount", "OutputTokenCount", "CacheReadInputTokenCount", "CacheWriteInputTokenCount")),
-    ("Cohere Command R+", "Cohere", "cohere.command-r-plus-v1:0", 3.0, 15.0, 0.02,
-     ("InputTokenCount", "OutputTokenCount")),
-)  # fmt: skip
-_MARKETPLACE_MODELS: Final = (
-    *(
-        _Model(
-            name,
-            provider,
-            model_id,
-            None,
-            f"{name} (Amazon Bedrock Edition)",
-            i,
-            o,
-            w,
-            name in _NEWER_CLAUDE,
-            _NEWER_CLAUDE_MP_KINDS,
-        )
-        for name, provider, model_id, i, o, w in _MP_MODELS_NEWER
-    ),
-    *(
-        _Model(
-            name, provider, model_id, None, f"{name} (Amazon Bedrock Edition)", i, o, w, name in _NEWER_CLAUDE, kinds
-        )
-        for name, provider, model_id, i, o, w, kinds in _MP_MODELS_OLDER
-    ),
+_MARKETPLACE_MODELS: Final = tuple(
+    _Model(
+        m["name"],
+        m["provider"],
+        m["model_id"],
+        None,
+        f"{m['name']} (Amazon Bedrock Edition)",
+        m["input_price"],
+        m["output_price"],
+        m["weight"],
+        m["name"] in _NEWER_CLAUDE,
+        tuple(m.get("kinds", _NEWER_CLAUDE_MP_KINDS)),
+    )
+    for m in _TABLES["marketplace_models"]
 )
 
 IMAGE_PRICE: Final = 0.04
 """USD per generated image, billed under the Marketplace ``_Created_image-Units`` usage type."""
 
-# First-party kinds: suffix -> (feature, inference_type, factor, base, weight, median tokens)
-_FP_KINDS: Final[dict[str, tuple[str, str, float, str, float, float]]] = {
-    "input-tokens": ("input-tokens", "on-demand", 1.0, "in-regional", 3, 150_000),
-    "output-tokens": ("output-tokens", "on-demand", 1.0, "out-regional", 3, 25_000),
-    "cache-read-input-token-count": ("cache-read", "on-demand", 0.1, "in-regional", 2, 400_000),
-    "cache-write-input-token-count": ("cache-write", "on-demand", 1.25, "in-regional", 1, 60_000),
-    "input-tokens-cross-region-global": ("input-tokens", "cross-region-global", 1.0, "in", 2, 150_000),
-    "output-tokens-cross-region-global": ("output-tokens", "cross-region-global", 1.0, "out", 2, 25_000),
-    "input-tokens-long-context-cross-region-global": ("input-tokens", "long-context", 2.0, "in", 0.5, 400_000),
-    "output-tokens-long-context-cross-region-global": ("output-tokens", "long-context", 1.5, "out", 0.5, 30_000),
-    "input-tokens-batch": ("input-tokens", "batch", 0.5, "in-regional", 0.7, 1_000_000),
-    "output-tokens-batch": ("output-tokens", "batch", 0.5, "out-regional", 0.7, 150_000),
-    "input-tokens-latency-optimized": ("input-tokens", "latency-optimized", 1.25, "in", 1, 100_000),
-    "output-tokens-latency-optimized": ("output-tokens", "latency-optimized", 1.25, "out", 1, 20_000),
-    "input-tokens-flex": ("input-tokens", "flex", 0.5, "in", 1, 300_000),
-    "output-tokens-flex": ("output-tokens", "flex", 0.5, "out", 1, 40_000),
-    "input-tokens-priority": ("input-tokens", "priority", 1.75, "in", 0.5, 100_000),
-    "output-tokens-priority": ("output-tokens", "priority", 1.75, "out", 0.5, 20_000),
-    "mantle-input-tokens-standard": ("input-tokens", "on-demand", 1.0, "in", 2, 200_000),
-    "mantle-output-tokens-standard": ("output-tokens", "on-demand", 1.0, "out", 2, 40_000),
-}
+_FP_KINDS: Final = _kinds(_TABLES["first_party_kinds"])
+"""First-party kinds: the usage type's suffix (``USE1-NovaPro-<kind>``)."""
 
 
 @dataclass(frozen=True)
@@ -280,56 +235,29 @@ class _FirstParty:
     cache_read_factor: float = 0.1
 
 
-_PROVIDERS: Final = {"anthropic": "Anthropic", "amazon": "Amazon", "meta": "Meta", "openai": "OpenAI"}
+_PROVIDERS: Final[dict[str, str]] = _TABLES["first_party_providers"]
 
 
-def _fp(name: str, model_id: str, billing: str, prices: tuple[float, float], weight: float) -> _Model:
-    """A first-party-billed model; its provider follows from the model id's prefix."""
+def _first_party(entry: dict[str, Any]) -> _FirstParty:
+    """A first-party-billed model and what it bills; its provider follows from the model id's prefix."""
+    name, model_id = entry["name"], entry["model_id"]
     provider = _PROVIDERS[model_id.split(".", 1)[0]]
-    return _Model(name, provider, model_id, billing, None, prices[0], prices[1], weight, name in _NEWER_CLAUDE)
+    model = _Model(
+        name,
+        provider,
+        model_id,
+        entry["billing_name"],
+        None,
+        entry["input_price"],
+        entry["output_price"],
+        entry["weight"],
+        name in _NEWER_CLAUDE,
+    )
+    regions, kinds = tuple(entry["regions"]), tuple(entry["kinds"])
+    return _FirstParty(model, entry["product_code"], regions, kinds, entry.get("cache_read_factor", 0.1))
 
 
-_FIRST_PARTY: Final = (
-    _FirstParty(_fp("Claude Sonnet 4.6", "anthropic.claude-sonnet-4-6", "Claude4.6Sonnet", (3.0, 15.0), 0.08),
-                "AmazonBedrockFoundationModels", ("USE1", "USW2", "EUC1"),
-                ("input-tokens", "output-tokens", "cache-read-input-token-count", "cache-write-input-token-count",
-                 "input-tokens-cross-region-global", "output-tokens-cross-region-global", "input-tokens-batch")),
-    _FirstParty(_fp("Claude Sonnet 4", "anthropic.claude-sonnet-4-20250514-v1:0", "Claude4Sonnet",
-                    (3.0, 15.0), 0.03),
-                "AmazonBedrockFoundationModels", ("USE1",),
-                ("input-tokens-cross-region-global", "output-tokens-cross-region-global",
-                 "input-tokens-long-context-cross-region-global", "output-tokens-long-context-cross-region-global")),
-    _FirstParty(_fp("Claude Haiku 4.5", "anthropic.claude-haiku-4-5-20251001-v1:0", "Claude4.5Haiku",
-                    (1.0, 5.0), 0.03),
-                "AmazonBedrockFoundationModels", ("USE1", "USW2"), ("input-tokens", "output-tokens")),
-    _FirstParty(_fp("Nova Pro", "amazon.nova-pro-v1:0", "NovaPro", (0.8, 3.2), 0.06),
-                "AmazonBedrock", ("USE1", "USW2", "EUC1"),
-                ("input-tokens", "output-tokens", "cache-read-input-token-count"), cache_read_factor=0.25),
-    _FirstParty(_fp("Nova Pro", "amazon.nova-pro-v1:0", "NovaPro", (0.8, 3.2), 0.01),
-                "AmazonBedrock", ("USE1",), ("input-tokens-latency-optimized", "output-tokens-latency-optimized")),
-    _FirstParty(_fp("Nova Lite", "amazon.nova-lite-v1:0", "NovaLite", (0.06, 0.24), 0.06),
-                "AmazonBedrock", ("USE1", "USW2", "EUC1"),
-                ("input-tokens", "output-tokens", "cache-read-input-token-count", "input-tokens-batch",
-                 "output-tokens-batch"), cache_read_factor=0.25),
-    _FirstParty(_fp("Nova Micro", "amazon.nova-micro-v1:0", "NovaMicro", (0.035, 0.14), 0.04),
-                "AmazonBedrock", ("USE1", "USW2", "EUC1"), ("input-tokens", "output-tokens")),
-    _FirstParty(_fp("Nova 2 Lite", "amazon.nova-2-lite-v1:0", "Nova2.0Lite", (0.30, 2.50), 0.04),
-                "AmazonBedrock", ("USE1",),
-                ("input-tokens", "output-tokens", "input-tokens-flex", "output-tokens-flex", "input-tokens-priority",
-                 "output-tokens-priority")),
-    _FirstParty(_fp("Titan Text G1 Lite", "amazon.titan-text-lite-v1", "TitanTextG1-Lite", (0.15, 0.20),
-                    0.01),
-                "AmazonBedrock", ("USW2",), ("input-tokens", "output-tokens")),
-    _FirstParty(_fp("Llama 3.3 70B", "meta.llama3-3-70b-instruct-v1:0", "Llama3-3-70B", (0.72, 0.72), 0.03),
-                "AmazonBedrockService", ("USE1", "USW2"), ("input-tokens", "output-tokens")),
-    _FirstParty(_fp("Llama 3.1 405B", "meta.llama3-1-405b-instruct-v1:0", "Llama3-1-405B", (2.40, 2.40),
-                    0.02),
-                "AmazonBedrockService", ("USE1",),
-                ("input-tokens", "output-tokens", "input-tokens-batch", "output-tokens-batch")),
-    _FirstParty(_fp("gpt-oss-120b", "openai.gpt-oss-120b-1:0", "openai.gpt-oss-120b", (0.15, 0.60), 0.02),
-                "AmazonBedrockService", ("USE1", "USW2"),
-                ("mantle-input-tokens-standard", "mantle-output-tokens-standard")),
-)  # fmt: skip
+_FIRST_PARTY: Final = tuple(_first_party(entry) for entry in _TABLES["first_party_models"])
 
 UNKNOWN_MODEL: Final = _Model("FooBar 9 Ultra", "FooBar", "foobar.9-ultra-v1:0", "FooBar9Ultra", None, 2.0, 8.0, 0.005)
 """A model no alias table knows: reports must list it as unpriced/unknown, not drop it."""
@@ -344,24 +272,10 @@ _REGION_BY_PREFIX: Final = {prefix: (region, name) for region, prefix, name, _ i
 _REGION_SHARE: Final = {prefix: share for _, prefix, _, share in REGIONS}
 
 
-_INFERENCE_TYPES: Final = {
-    "input-tokens": "Input tokens",
-    "output-tokens": "Output tokens",
-    "cache-read": "Cache read input tokens",
-    "cache-write": "Cache write input tokens",
-    "cache-write-1h": "Cache write input tokens (1h)",
-}
-_FEATURES: Final = {
-    "on-demand": "On-demand Inference",
-    "cross-region-global": "Cross-region Inference (Global)",
-    "long-context": "Cross-region Inference (Global), long context",
-    "batch": "Batch Inference",
-    "latency-optimized": "Latency-optimized Inference",
-    "flex": "Flex Inference",
-    "priority": "Priority Inference",
-    "reserved": "Reserved Throughput",
-    "provisioned": "Provisioned Throughput",
-}
+_INFERENCE_TYPES: Final[dict[str, str]] = _TABLES["inference_type_words"]
+"""What a product map's ``inference_type`` says is billed, by the catalog's feature word."""
+_FEATURES: Final[dict[str, str]] = _TABLES["feature_words"]
+"""How it is billed (the map's ``feature``), by the catalog's inference type."""
 
 
 def _bedrock_product_map(
@@ -387,26 +301,52 @@ def _bedrock_product_map(
     return dict(sorted(mapping.items()))
 
 
-_SNAKE_CASE_KINDS: Final = {
-    "InputTokenCount": "input_tokens_standard",
-    "OutputTokenCount": "output_tokens_standard",
-    "InputTokenCount_Global": "input_tokens_global_standard",
-    "OutputTokenCount_Global": "output_tokens_global_standard",
-    "CacheReadInputTokenCount": "cache_read_tokens_standard",
-    "CacheWriteInputTokenCount": "cache_write_tokens_standard",
-    "CacheWrite1hInputTokenCount_Global": "cache_write_tokens_1h_global_standard",
-    "InputTokenCount_Batch": "input_tokens_batch",
-    "OutputTokenCount_Batch": "output_tokens_batch",
-}
-_SNAKE_CASE_MODELS: Final = frozenset({"Claude Sonnet 4.6", "Claude Opus 4.6"})
+def _bedrock_template(
+    model: _Model | None,
+    *,
+    region: str,
+    feature: str,
+    inference_type: str,
+    product_name: str,
+    product_code: str,
+    servicecode: str | None = None,
+    line_item_type: str = "Usage",
+    **shape: Any,
+) -> LineTemplate:
+    """A Bedrock usage row: product family 'Amazon Bedrock' and, from July 2026, the product
+    map of ``_bedrock_product_map`` (its service name is the product name); older rows'
+    map holds only the region. The service code is the product code unless said otherwise;
+    a model's row carries its foundation-model ARN unless given another. ``shape`` is the
+    rest of the ``LineTemplate``."""
+    if model is not None:
+        shape.setdefault("model_arn", f"arn:aws:bedrock:{region}::foundation-model/{model.model_id}")
+    return LineTemplate(
+        group="bedrock",
+        region=region,
+        product_code=product_code,
+        line_item_type=line_item_type,
+        product_name=product_name,
+        product_family_old=None,
+        product_family_new="Amazon Bedrock",
+        servicecode=servicecode or product_code,
+        product_map_old={"region": region},
+        product_map_new=_bedrock_product_map(
+            model,
+            feature=feature,
+            inference_type=inference_type,
+            product_name=product_name,
+            servicename=product_name,
+            region=region,
+        ),
+        **shape,
+    )
+
+
+_SNAKE_CASE_KINDS: Final[dict[str, str]] = _TABLES["snake_case_kinds"]
+_SNAKE_CASE_MODELS: Final = frozenset[str](_TABLES["snake_case_models"])
 """Newer Marketplace models bill under snake_case usage types; both spellings share an export."""
-_TOKEN_WORDS: Final = {
-    "input-tokens": "Input Tokens",
-    "output-tokens": "Output Tokens",
-    "cache-read": "Cache Read Input Tokens",
-    "cache-write": "Cache Write Input Tokens",
-    "cache-write-1h": "Cache Write 1h Input Tokens",
-}
+_TOKEN_WORDS: Final[dict[str, str]] = _TABLES["token_words"]
+"""What a Marketplace unit counts ('Million Input Tokens'), by feature."""
 
 
 def _spelling(model: _Model, kind: str) -> str:
@@ -425,14 +365,16 @@ def _marketplace_templates() -> list[LineTemplate]:
                 regional = 1.1 if model.newer_claude and base.endswith("regional") else 1.0
                 list_price = model.input_price if base.startswith("in") else model.output_price
                 templates.append(
-                    LineTemplate(
-                        group="bedrock",
-                        entity="AWS Marketplace",
-                        product_code=code,
-                        usage_type=f"{prefix}-MP:{prefix}_{_spelling(model, kind)}-Units",
-                        line_item_type="Usage",
-                        operations=_INFERENCE_OPS if inference_type != "batch" else _BATCH_OPS,
+                    _bedrock_template(
+                        model,
                         region=region,
+                        feature=feature,
+                        inference_type=inference_type,
+                        product_name=model.product_name,
+                        product_code=code,
+                        entity="AWS Marketplace",
+                        usage_type=f"{prefix}-MP:{prefix}_{_spelling(model, kind)}-Units",
+                        operations=_INFERENCE_OPS if inference_type != "batch" else _BATCH_OPS,
                         units=_MP_TOKENS,
                         price=list_price * factor * regional / 1e6,
                         quantity_median=median,
@@ -441,20 +383,6 @@ def _marketplace_templates() -> list[LineTemplate]:
                         weight=model.weight * kind_weight / kind_total * _REGION_SHARE[prefix],
                         description=f"AWS Marketplace software usage|{region}|{{unit}}",
                         token_words=_TOKEN_WORDS[feature],
-                        product_name=model.product_name,
-                        product_family_old=None,
-                        product_family_new="Amazon Bedrock",
-                        servicecode=code,
-                        product_map_old={"region": region},
-                        product_map_new=_bedrock_product_map(
-                            model,
-                            feature=feature,
-                            inference_type=inference_type,
-                            product_name=model.product_name,
-                            servicename=model.product_name,
-                            region=region,
-                        ),
-                        model_arn=f"arn:aws:bedrock:{region}::foundation-model/{model.model_id}",
                         marketplace_bedrock=True,
                     )
                 )
@@ -464,14 +392,16 @@ def _marketplace_templates() -> list[LineTemplate]:
     code = marketplace_product_code(image_model.product_name)
     for prefix, (region, _) in _REGION_BY_PREFIX.items():
         templates.append(
-            LineTemplate(
-                group="bedrock",
-                entity="AWS Marketplace",
-                product_code=code,
-                usage_type=f"{prefix}-MP:{prefix}_Created_image-Units",
-                line_item_type="Usage",
-                operations=("InvokeModelInference",),
+            _bedrock_template(
+                image_model,
                 region=region,
+                feature="image",
+                inference_type="on-demand",
+                product_name=image_model.product_name,
+                product_code=code,
+                entity="AWS Marketplace",
+                usage_type=f"{prefix}-MP:{prefix}_Created_image-Units",
+                operations=("InvokeModelInference",),
                 units=_MP_COUNT,
                 price=IMAGE_PRICE,
                 quantity_median=40,
@@ -479,20 +409,6 @@ def _marketplace_templates() -> list[LineTemplate]:
                 integer_quantity=True,
                 weight=0.004 * _REGION_SHARE[prefix],
                 description=f"AWS Marketplace|{image_model.product_name}|{{unit}}",
-                product_name=image_model.product_name,
-                product_family_old=None,
-                product_family_new="Amazon Bedrock",
-                servicecode=code,
-                product_map_old={"region": region},
-                product_map_new=_bedrock_product_map(
-                    image_model,
-                    feature="image",
-                    inference_type="on-demand",
-                    product_name=image_model.product_name,
-                    servicename=image_model.product_name,
-                    region=region,
-                ),
-                model_arn=f"arn:aws:bedrock:{region}::foundation-model/{image_model.model_id}",
                 marketplace_bedrock=True,
             )
         )
@@ -511,14 +427,16 @@ def _first_party_template(
     price = list_price * factor * regional / 1e6
     assert model.billing_name is not None
     words = feature.replace("-", " ")
-    return LineTemplate(
-        group="bedrock",
-        entity="AWS",
-        product_code=product_code,
-        usage_type=f"{prefix}-{model.billing_name}-{kind}",
-        line_item_type="Usage",
-        operations=_BATCH_OPS if inference_type == "batch" else _INFERENCE_OPS,
+    return _bedrock_template(
+        model,
         region=region,
+        feature=feature,
+        inference_type=inference_type,
+        product_name="Amazon Bedrock",
+        product_code=product_code,
+        entity="AWS",
+        usage_type=f"{prefix}-{model.billing_name}-{kind}",
+        operations=_BATCH_OPS if inference_type == "batch" else _INFERENCE_OPS,
         units=_FP_TOKENS,
         price=price,
         quantity_median=median,
@@ -526,20 +444,6 @@ def _first_party_template(
         integer_quantity=True,
         weight=weight,
         description=f"${price * 1000:.7g} per 1K {words} for {model.billing_name} in {region_name}",
-        product_name="Amazon Bedrock",
-        product_family_old=None,
-        product_family_new="Amazon Bedrock",
-        servicecode=product_code,
-        product_map_old={"region": region},
-        product_map_new=_bedrock_product_map(
-            model,
-            feature=feature,
-            inference_type=inference_type,
-            product_name="Amazon Bedrock",
-            servicename="Amazon Bedrock",
-            region=region,
-        ),
-        model_arn=f"arn:aws:bedrock:{region}::foundation-model/{model.model_id}",
         discountable=True,
     )
 
@@ -568,256 +472,18 @@ def _first_party_templates() -> list[LineTemplate]:
     return templates
 
 
-def _capacity_templates() -> list[LineTemplate]:
-    """Reserved tier, provisioned throughput and AgentCore: billed, but not per token."""
-    sonnet45 = _model("Claude Sonnet 4.5")
-    nova_pro = _model("Nova Pro")
-    llama70 = _model("Llama 3.3 70B")
-    templates: list[LineTemplate] = []
-    for direction, median, price in (("input", 100.0, 0.25), ("output", 20.0, 0.50)):
-        usage_type = f"EU-Claude4.5Sonnet-reserved-1-month-{direction}-tokens-per-minute-cross-region-global"
-        templates.append(
-            LineTemplate(
-                group="bedrock",
-                entity="AWS",
-                product_code="AmazonBedrockFoundationModels",
-                usage_type=usage_type,
-                line_item_type="DiscountedUsage",
-                operations=("ReservedThroughput",),
-                region="eu-central-1",
-                units=_fixed_unit("1K TPM-Hours"),
-                price=price,
-                quantity_median=median,
-                quantity_sigma=0.0,
-                integer_quantity=True,
-                weight=0.0015,
-                description=f"${price} per 1K {direction} tokens per minute reserved (1 month) for Claude4.5Sonnet",
-                product_name="Amazon Bedrock",
-                product_family_old=None,
-                product_family_new="Amazon Bedrock",
-                servicecode="AmazonBedrockFoundationModels",
-                product_map_old={"region": "eu-central-1"},
-                product_map_new=_bedrock_product_map(
-                    sonnet45,
-                    feature=f"{direction}-tokens",
-                    inference_type="reserved",
-                    product_name="Amazon Bedrock",
-                    servicename="Amazon Bedrock",
-                    region="eu-central-1",
-                ),
-                model_arn=f"arn:aws:bedrock:eu-central-1::foundation-model/{sonnet45.model_id}",
-                discountable=True,
-            )
-        )
-    for model, prefix, price in ((nova_pro, "USE1", 18.25), (llama70, "USW2", 21.18)):
-        region, region_name = _REGION_BY_PREFIX[prefix]
-        assert model.billing_name is not None
-        templates.append(
-            LineTemplate(
-                group="bedrock",
-                entity="AWS",
-                product_code=("AmazonBedrock" if model is nova_pro else "AmazonBedrockService"),
-                usage_type=f"{prefix}-{model.billing_name}-ProvisionedThroughput-NoCommit-ModelUnits",
-                line_item_type="Usage",
-                operations=("ProvisionedThroughput",),
-                region=region,
-                units=_fixed_unit("Hrs"),
-                price=price,
-                quantity_median=1,
-                quantity_sigma=0.4,
-                integer_quantity=True,
-                weight=0.004,
-                description=f"${price} per model unit hour of provisioned throughput for {model.billing_name} "
-                f"in {region_name}",
-                product_name="Amazon Bedrock",
-                product_family_old=None,
-                product_family_new="Amazon Bedrock",
-                servicecode="AmazonBedrock",
-                product_map_old={"region": region},
-                product_map_new=_bedrock_product_map(
-                    model,
-                    feature="model-units",
-                    inference_type="provisioned",
-                    product_name="Amazon Bedrock",
-                    servicename="Amazon Bedrock",
-                    region=region,
-                ),
-                model_arn=f"arn:aws:bedrock:{region}:{ACCOUNTS[1][0]}:provisioned-model/{short_id(model.name)}",
-                discountable=True,
-            )
-        )
-    agentcore = (
-        ("Runtime-vCPU-Hours", "vCPU-Hours", 0.0895, 20.0, "runtime", "InvokeAgentRuntime"),
-        ("Runtime-Memory-GB-Hours", "GB-Hours", 0.00945, 40.0, "runtime", "InvokeAgentRuntime"),
-        ("Gateway-ToolInvocations", "Requests", 0.000005, 20_000.0, "gateway", "InvokeGateway"),
-    )
-    for prefix in ("USE1", "USW2"):
-        region, region_name = _REGION_BY_PREFIX[prefix]
-        for suffix, unit, price, median, feature, operation in agentcore:
-            templates.append(
-                LineTemplate(
-                    group="bedrock",
-                    entity="AWS",
-                    product_code="AmazonBedrockAgentCore",
-                    usage_type=f"{prefix}-AgentCore-{suffix}",
-                    line_item_type="Usage",
-                    operations=(operation,),
-                    region=region,
-                    units=_fixed_unit(unit),
-                    price=price,
-                    quantity_median=median,
-                    quantity_sigma=0.9,
-                    integer_quantity=unit == "Requests",
-                    weight=0.01 * _REGION_SHARE[prefix],
-                    description=f"${price:.7g} per {unit} for Amazon Bedrock AgentCore {feature} in {region_name}",
-                    product_name="Amazon Bedrock AgentCore",
-                    product_family_old=None,
-                    product_family_new="Amazon Bedrock",
-                    servicecode="AmazonBedrockAgentCore",
-                    product_map_old={"region": region},
-                    product_map_new=_bedrock_product_map(
-                        None,
-                        feature=feature,
-                        inference_type="on-demand",
-                        product_name="Amazon Bedrock AgentCore",
-                        servicename="Amazon Bedrock AgentCore",
-                        region=region,
-                    ),
-                    fixed_resources=(
-                        f"arn:aws:bedrock-agentcore:{region}:{ACCOUNTS[1][0]}:runtime/"
-                        f"support_agent-{short_id(region, 10)}",
-                    ),
-                    discountable=True,
-                )
-            )
-    return templates
-
-
-def _nonusage_templates() -> list[LineTemplate]:
-    """Credits, refunds and tax: billed against Bedrock, never part of usage cost."""
-    sonnet = _model("Claude Sonnet 4.6")
-    assert sonnet.product_name is not None
-    mp_code = marketplace_product_code(sonnet.product_name)
-    rows = (
-        # line item type, entity, product code, usage type, sign, description, product name, weight
-        ("Credit", "AWS", "AmazonBedrock", "USE1-NovaPro-input-tokens", -1.0, "AWS Promotional Credit", None, 0.30),
-        ("Credit", "AWS Marketplace", mp_code, "USE1-MP:USE1_InputTokenCount-Units", -1.0,
-         f"AWS Marketplace|{sonnet.product_name}|Credit", sonnet.product_name, 0.15),
-        ("Refund", "AWS", "AmazonBedrockService", "USE1-Llama3-3-70B-input-tokens", -1.0,
-         "Refund for Amazon Bedrock usage", None, 0.10),
-        ("Refund", "AWS Marketplace", mp_code, "USW2-MP:USW2_OutputTokenCount-Units", -1.0,
-         f"AWS Marketplace|{sonnet.product_name}|Refund", sonnet.product_name, 0.05),
-        ("Tax", "AWS", "AmazonBedrock", "", 1.0, "Tax for product code AmazonBedrock", None, 0.25),
-        ("Tax", "AWS Marketplace", mp_code, "", 1.0, f"Tax for product code {mp_code}", sonnet.product_name, 0.15),
-    )  # fmt: skip
-    templates = []
-    for line_type, entity, code, usage_type, sign, description, product_name, weight in rows:
-        templates.append(
-            LineTemplate(
-                group="nonusage",
-                entity=entity,
-                product_code=code,
-                usage_type=usage_type,
-                line_item_type=line_type,
-                operations=("",),
-                region="us-east-1",
-                units=_fixed_unit(None),
-                price=1.0,
-                quantity_median=5.0,
-                quantity_sigma=0.8,
-                integer_quantity=False,
-                weight=weight,
-                description=description,
-                product_name=product_name or "Amazon Bedrock",
-                product_family_old=None,
-                product_family_new=None,
-                servicecode=code,
-                product_map_old=None,
-                product_map_new=None,
-                sign=sign,
-                zero_amount=True,
-            )
-        )
-    return templates
-
-
-def _noise_templates() -> list[LineTemplate]:
-    """Other services a Bedrock report must exclude, some tagged with the same teams."""
-    acct = ACCOUNTS[1][0]
-    vendor = "Acme LLM Gateway (SaaS)"
-    vendor_code = marketplace_product_code(vendor)
-    # A Marketplace SaaS product with "Bedrock" in its name that is not a Bedrock model:
-    # only '(Amazon Bedrock Edition)' products (or family 'Amazon Bedrock') are Bedrock spend.
-    lookalike = "Guardrail Monitor for Amazon Bedrock (SaaS)"
-    lookalike_code = marketplace_product_code(lookalike)
-    rows = (
-        # entity, code, usage type, line type, op, unit, price, median, sigma, weight, family, product name, resources
-        ("AWS", "AmazonEC2", "USE1-BoxUsage:m5.large", "Usage", "RunInstances", "Hrs", 0.096, 1.0, 0.0, 0.30,
-         "Compute Instance", "Amazon Elastic Compute Cloud",
-         tuple(f"i-0{short_id(f'ec2-{i}', 16)}" for i in range(6))),
-        ("AWS", "AmazonEC2", "USE1-BoxUsage:g5.xlarge", "SavingsPlanCoveredUsage", "RunInstances", "Hrs", 1.006,
-         1.0, 0.0, 0.10, "Compute Instance", "Amazon Elastic Compute Cloud",
-         tuple(f"i-0{short_id(f'gpu-{i}', 16)}" for i in range(3))),
-        ("AWS", "AmazonS3", "USE1-TimedStorage-ByteHrs", "Usage", "StandardStorage", "GB-Mo", 0.023, 2.0, 1.0,
-         0.20, "Storage", "Amazon Simple Storage Service",
-         ("bedrock-prompts-archive", "ml-datasets-prod", "cur-exports")),
-        ("AWS", "AmazonS3", "USE1-Requests-Tier1", "Usage", "PutObject", "Requests", 0.000005, 5000.0, 1.0, 0.10,
-         "API Request", "Amazon Simple Storage Service", ("ml-datasets-prod",)),
-        ("AWS", "AWSLambda", "USE1-Lambda-GB-Second", "Usage", "Invoke", "Lambda-GB-Second", 0.0000166667,
-         20_000.0, 1.0, 0.15, "Serverless", "AWS Lambda",
-         (f"arn:aws:lambda:us-east-1:{acct}:function:chat-api",
-          f"arn:aws:lambda:us-east-1:{acct}:function:rag-indexer")),
-        ("AWS", "AWSLambda", "USE1-Request", "Usage", "Invoke", "Requests", 0.0000002, 50_000.0, 1.0, 0.05,
-         "Serverless", "AWS Lambda", (f"arn:aws:lambda:us-east-1:{acct}:function:chat-api",)),
-        ("AWS Marketplace", vendor_code, "USE1-MP:USE1_InputTokenCount-Units", "Usage", "Usage", "Units", 0.000002,
-         100_000.0, 1.0, 0.10, None, vendor, ()),
-        ("AWS Marketplace", lookalike_code, "USE1-MP:USE1_input_tokens_standard-Units", "Usage", "Usage", "Units",
-         0.000001, 100_000.0, 1.0, 0.03, None, lookalike, ()),
-    )  # fmt: skip
-    templates = []
-    for entity, code, usage_type, line_type, op, unit, price, median, sigma, weight, family, name, resources in rows:
-        description = (
-            f"AWS Marketplace|{name}|{{unit}}" if entity == "AWS Marketplace" else f"${price:.7g} per {unit} for {name}"
-        )
-        product_map = {"region": "us-east-1", "servicename": name}
-        templates.append(
-            LineTemplate(
-                group="noise",
-                entity=entity,
-                product_code=code,
-                usage_type=usage_type,
-                line_item_type=line_type,
-                operations=(op,),
-                region="us-east-1",
-                units=_MP_COUNT if entity == "AWS Marketplace" else _fixed_unit(unit),
-                price=price,
-                quantity_median=median,
-                quantity_sigma=sigma,
-                integer_quantity=unit in {"Requests", "Units"},
-                weight=weight,
-                description=description,
-                product_name=name,
-                product_family_old=family,
-                product_family_new=family,
-                servicecode=code,
-                product_map_old=product_map,
-                product_map_new=product_map,
-                fixed_resources=resources,
-                discountable=entity == "AWS",
-            )
-        )
-    return templates
-
-
 @lru_cache(maxsize=1)
 def catalog() -> tuple[LineTemplate, ...]:
     """Every template, with ``weight`` normalised so the whole catalog sums to 1."""
+    # Imported here: those rows are built from this module's shapes and helpers.
+    from bedrock_cost.sample_data._cur_other_rows import capacity_templates, noise_templates, nonusage_templates
+
     raw: list[LineTemplate] = [
         *_marketplace_templates(),
         *_first_party_templates(),
-        *_capacity_templates(),
-        *_nonusage_templates(),
-        *_noise_templates(),
+        *capacity_templates(),
+        *nonusage_templates(),
+        *noise_templates(),
     ]
     totals: dict[Group, float] = {}
     for template in raw:
