@@ -11,7 +11,7 @@ import re
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 CONTEXT_KEY = "bedrock-cost-tracker"
 """Key under ``context`` in ``cdk.json`` holding the config (inline) or ``{"config_file": ...}``."""
@@ -23,6 +23,22 @@ _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 
 Percent = Annotated[int, Field(ge=1, le=1000)]
+
+
+def _aws_region(value: str) -> str:
+    if not _REGION_RE.match(value):
+        raise ValueError(f"{value!r} is not an AWS region name like 'us-east-1'")
+    return value
+
+
+def _s3_bucket(value: str) -> str:
+    if not _BUCKET_RE.match(value):
+        raise ValueError("must be a valid S3 bucket name (3-63 lowercase letters, digits, '.', '-')")
+    return value
+
+
+AwsRegion = Annotated[str, AfterValidator(_aws_region)]
+S3BucketName = Annotated[str, AfterValidator(_s3_bucket)]
 
 
 class _Strict(BaseModel):
@@ -41,7 +57,7 @@ class _Strict(BaseModel):
 class CurSource(_Strict):
     """Where the CUR 2.0 Data Export lives (or will live, when we create it)."""
 
-    bucket: str | None = Field(
+    bucket: S3BucketName | None = Field(
         default=None,
         description="Existing bucket holding the export. Omit to let the stack create one.",
     )
@@ -51,13 +67,6 @@ class CurSource(_Strict):
         default=False,
         description="Create the AWS::BCMDataExports::Export (with IAM principal data).",
     )
-
-    @field_validator("bucket")
-    @classmethod
-    def _bucket_name(cls, value: str | None) -> str | None:
-        if value is not None and not _BUCKET_RE.match(value):
-            raise ValueError("must be a valid S3 bucket name (3-63 lowercase letters, digits, '.', '-')")
-        return value
 
     @field_validator("prefix")
     @classmethod
@@ -265,7 +274,7 @@ class Organization(_Strict):
     organizational_unit_ids: list[str] = Field(
         min_length=1, description="OUs (or the root r-...) whose accounts get a collector, now and when added."
     )
-    home_region: str = Field(description="Region of the central stack and of every member's collector.")
+    home_region: AwsRegion = Field(description="Region of the central stack and of every member's collector.")
     collector_schedule_minutes: int = Field(
         default=60,
         ge=5,
@@ -283,13 +292,6 @@ class Organization(_Strict):
         for ou in value:
             if not re.match(r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$", ou):
                 raise ValueError(f"{ou!r} is not an OU id (ou-xxxx-xxxxxxxx) or a root id (r-xxxx)")
-        return value
-
-    @field_validator("home_region")
-    @classmethod
-    def _home(cls, value: str) -> str:
-        if not _REGION_RE.match(value):
-            raise ValueError(f"{value!r} is not an AWS region name like 'us-east-1'")
         return value
 
 
@@ -322,7 +324,9 @@ class RequestLogs(_Strict):
     enabled: bool = True
     logging: Literal["off", "create", "adopt"] = "off"
     log_group_name: str | None = Field(default=None, pattern=r"^[.\-_/#A-Za-z0-9]{1,512}$")
-    log_bucket: str | None = Field(default=None, description="adopt: the bucket the existing configuration writes to.")
+    log_bucket: S3BucketName | None = Field(
+        default=None, description="adopt: the bucket the existing configuration writes to."
+    )
     log_prefix: str = Field(default="", description="adopt: the S3 key prefix of that configuration.")
     keep_prompts: bool = Field(default=False, description="create: also deliver text, image and embedding data.")
     retention_days: int = Field(default=30, ge=1, le=3653)
@@ -339,13 +343,6 @@ class RequestLogs(_Strict):
         default_factory=lambda: ["role/*", "user/*"],
         description="IAM resource patterns (after 'arn:aws:iam::<acct>:') the deny may be put on.",
     )
-
-    @field_validator("log_bucket")
-    @classmethod
-    def _bucket_name(cls, value: str | None) -> str | None:
-        if value is not None and not _BUCKET_RE.match(value):
-            raise ValueError("must be a valid S3 bucket name")
-        return value
 
     @model_validator(mode="after")
     def _adopt_names_group(self) -> RequestLogs:
@@ -383,9 +380,9 @@ class Config(_Strict):
     @field_validator("regions")
     @classmethod
     def _regions(cls, value: list[str]) -> list[str]:
+        # Checked here rather than as list[AwsRegion] so an error names ``regions``, not ``regions.<index>``.
         for region in value:
-            if not _REGION_RE.match(region):
-                raise ValueError(f"{region!r} is not an AWS region name like 'us-east-1'")
+            _aws_region(region)
         return value
 
     @field_validator("report_tag_keys")

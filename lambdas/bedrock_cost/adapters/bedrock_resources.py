@@ -4,7 +4,10 @@
 two tagging APIs Bedrock has: ``bedrock`` (inference profiles, provisioned throughput,
 custom/imported models, deployments, prompt routers, guardrails; tags as ``[{key,
 value}]``) and ``bedrock-agent`` (agents, knowledge bases, flows, prompts; tags as a
-map). It implements ``domain.tag_policy.ResourceSource``.
+map). It implements ``domain.tag_policy.ResourceSource``. How each type is listed, read
+and named (operation, result keys, parameters) is pure data in
+``data/bedrock_resource_apis.json``: a new resource type is one entry there and one in
+``domain.tag_rules.RESOURCE_TYPES``.
 
 ``InMemoryBedrockResources`` is the same interface over a dict: the local demo
 registers inference profiles in it (the emulator has no inference-profile API) and
@@ -20,10 +23,12 @@ mode (set where clients are built) does the backoff for throttling.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from botocore.config import Config as BotoConfig
@@ -61,114 +66,19 @@ class _TypeSpec:
     get_name_path: tuple[str, ...] = ()
 
 
-_SPECS: dict[str, _TypeSpec] = {
-    "application-inference-profile": _TypeSpec(
-        "list_inference_profiles",
-        "inferenceProfileSummaries",
-        "inferenceProfileName",
-        arn_key="inferenceProfileArn",
-        list_kwargs={"typeEquals": "APPLICATION"},
-        get_op="get_inference_profile",
-        get_param="inferenceProfileIdentifier",
-        get_name_path=("inferenceProfileName",),
-    ),
-    "provisioned-model": _TypeSpec(
-        "list_provisioned_model_throughputs",
-        "provisionedModelSummaries",
-        "provisionedModelName",
-        arn_key="provisionedModelArn",
-        get_op="get_provisioned_model_throughput",
-        get_param="provisionedModelId",
-        get_name_path=("provisionedModelName",),
-    ),
-    "custom-model": _TypeSpec(
-        "list_custom_models",
-        "modelSummaries",
-        "modelName",
-        arn_key="modelArn",
-        list_kwargs={"isOwned": True},
-        get_op="get_custom_model",
-        get_param="modelIdentifier",
-        get_name_path=("modelName",),
-    ),
-    "imported-model": _TypeSpec(
-        "list_imported_models",
-        "modelSummaries",
-        "modelName",
-        arn_key="modelArn",
-        get_op="get_imported_model",
-        get_param="modelIdentifier",
-        get_name_path=("modelName",),
-    ),
-    "custom-model-deployment": _TypeSpec(
-        "list_custom_model_deployments",
-        "modelDeploymentSummaries",
-        "customModelDeploymentName",
-        arn_key="customModelDeploymentArn",
-        get_op="get_custom_model_deployment",
-        get_param="customModelDeploymentIdentifier",
-        get_name_path=("modelDeploymentName",),
-    ),
-    "prompt-router": _TypeSpec(
-        "list_prompt_routers",
-        "promptRouterSummaries",
-        "promptRouterName",
-        arn_key="promptRouterArn",
-        list_kwargs={"type": "custom"},
-        get_op="get_prompt_router",
-        get_param="promptRouterArn",
-        get_name_path=("promptRouterName",),
-    ),
-    "guardrail": _TypeSpec(
-        "list_guardrails",
-        "guardrails",
-        "name",
-        arn_key="arn",
-        get_op="get_guardrail",
-        get_param="guardrailIdentifier",
-        get_name_path=("name",),
-    ),
-    "agent": _TypeSpec(
-        "list_agents",
-        "agentSummaries",
-        "agentName",
-        id_key="agentId",
-        get_op="get_agent",
-        get_param="agentId",
-        get_by="id",
-        get_name_path=("agent", "agentName"),
-    ),
-    "knowledge-base": _TypeSpec(
-        "list_knowledge_bases",
-        "knowledgeBaseSummaries",
-        "name",
-        id_key="knowledgeBaseId",
-        get_op="get_knowledge_base",
-        get_param="knowledgeBaseId",
-        get_by="id",
-        get_name_path=("knowledgeBase", "name"),
-    ),
-    "flow": _TypeSpec(
-        "list_flows",
-        "flowSummaries",
-        "name",
-        arn_key="arn",
-        get_op="get_flow",
-        get_param="flowIdentifier",
-        get_by="id",
-        get_name_path=("name",),
-    ),
-    "prompt": _TypeSpec(
-        "list_prompts",
-        "promptSummaries",
-        "name",
-        arn_key="arn",
-        get_op="get_prompt",
-        get_param="promptIdentifier",
-        get_by="id",
-        get_name_path=("name",),
-    ),
-}
+def _load_specs() -> dict[str, _TypeSpec]:
+    """The listing specs of ``data/bedrock_resource_apis.json``: API shapes, pure data."""
+    text = resources.files("bedrock_cost.data").joinpath("bedrock_resource_apis.json").read_text("utf-8")
+    specs: dict[str, _TypeSpec] = {}
+    for resource_type, raw in json.loads(text).items():
+        spec = _TypeSpec(**{**raw, "get_name_path": tuple(raw.get("get_name_path", ()))})
+        if spec.get_by not in {"arn", "id"} or (spec.arn_key is None) == (spec.id_key is None):
+            raise ValueError(f"bedrock_resource_apis.json: {resource_type}: needs one of arn_key/id_key, get_by arn|id")
+        specs[resource_type] = spec
+    return specs
+
+
+_SPECS = _load_specs()
 assert set(_SPECS) == set(RESOURCE_TYPES), "every known resource type needs a listing spec"
 
 

@@ -46,6 +46,10 @@ class ClaimLostError(BedrockCostError):
     """The claim was taken over (its lease ran out) before the holder could complete it."""
 
 
+_NAMES = {"#state": "state", "#token": "token"}
+"""``state`` and ``token`` are DynamoDB reserved words: every expression names them through these."""
+
+
 def _conditional_failed(exc: ClientError) -> bool:
     return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
@@ -70,6 +74,17 @@ class TokenClaims:
             raise translate_client_error(exc, f"reading claim {pk}") from exc
         return dict(item) if item else None
 
+    def _update(self, pk: str, sk: str, update: str, condition: str, values: dict[str, Any]) -> None:
+        """One conditional write on the claim item; the caller decides what a failed condition means."""
+        self._client.update_item(
+            TableName=self._table,
+            Key=self._key(pk, sk),
+            UpdateExpression=update,
+            ConditionExpression=condition,
+            ExpressionAttributeNames=_NAMES,
+            ExpressionAttributeValues=values,
+        )
+
     def _is_ours(self, pk: str, sk: str, token: str, state: str) -> bool:
         item = self.read(pk, sk)
         if not item:
@@ -80,13 +95,12 @@ class TokenClaims:
         """Take the claim for ``token``; ``False`` when someone holds it (live lease) or it is done."""
         now = self._clock()
         try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=self._key(pk, sk),
-                UpdateExpression="SET #state = :claimed, #token = :token, lease_until = :lease, expires_at = :expires",
-                ConditionExpression="attribute_not_exists(pk) OR (#state = :claimed AND lease_until < :now)",
-                ExpressionAttributeNames={"#state": "state", "#token": "token"},
-                ExpressionAttributeValues={
+            self._update(
+                pk,
+                sk,
+                "SET #state = :claimed, #token = :token, lease_until = :lease, expires_at = :expires",
+                "attribute_not_exists(pk) OR (#state = :claimed AND lease_until < :now)",
+                {
                     ":claimed": {"S": CLAIMED},
                     ":token": {"S": token},
                     ":lease": {"N": f"{now + lease_seconds:.3f}"},
@@ -104,13 +118,12 @@ class TokenClaims:
     def complete(self, pk: str, sk: str, token: str) -> None:
         """Mark the claim done (final); ``ClaimLostError`` if another token holds it now."""
         try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=self._key(pk, sk),
-                UpdateExpression="SET #state = :done REMOVE lease_until",
-                ConditionExpression="#token = :token",
-                ExpressionAttributeNames={"#state": "state", "#token": "token"},
-                ExpressionAttributeValues={":done": {"S": DONE}, ":token": {"S": token}},
+            self._update(
+                pk,
+                sk,
+                "SET #state = :done REMOVE lease_until",
+                "#token = :token",
+                {":done": {"S": DONE}, ":token": {"S": token}},
             )
         except ClientError as exc:
             if _conditional_failed(exc):
@@ -126,7 +139,7 @@ class TokenClaims:
                 TableName=self._table,
                 Key=self._key(pk, sk),
                 ConditionExpression="#token = :token AND #state = :claimed",
-                ExpressionAttributeNames={"#token": "token", "#state": "state"},
+                ExpressionAttributeNames=_NAMES,
                 ExpressionAttributeValues={":token": {"S": token}, ":claimed": {"S": CLAIMED}},
             )
         except ClientError as exc:

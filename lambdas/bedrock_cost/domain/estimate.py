@@ -26,6 +26,7 @@ from bedrock_cost.domain.pricing import (
     decimal_text,
     money_sum,
 )
+from bedrock_cost.domain.token_counts import TokenCounts
 
 METRIC_FIELDS: dict[str, str] = {
     "InputTokenCount": "input",
@@ -40,13 +41,6 @@ every run (``GetMetricData`` is $0.01 per 1,000 metrics), so invocations, thrott
 errors are not read here: their alarms and graphs read ``AWS/Bedrock`` directly, at no
 per-run cost, and request counts come from the invocation-log clock.
 """
-
-KIND_FIELD: dict[UsageKind, str] = {
-    "input": "input",
-    "output": "output",
-    "cache-read": "cache_read",
-    "cache-write": "cache_write",
-}
 
 UNTAGGED = "(untagged)"
 OTHER = "(other)"
@@ -74,13 +68,10 @@ def iso_minute(moment: datetime) -> str:
 
 
 @dataclass(frozen=True)
-class Counts:
-    """Sums for one ``ModelId`` over a minute (or any span)."""
+class Counts(TokenCounts):
+    """Sums for one ``ModelId`` over a minute (or any span): the billed token kinds, then
+    the request counters CloudWatch keeps beside them."""
 
-    input: int = 0
-    output: int = 0
-    cache_read: int = 0
-    cache_write: int = 0
     invocations: int = 0
     throttles: int = 0
     client_errors: int = 0
@@ -88,14 +79,6 @@ class Counts:
 
     def __add__(self, other: Counts) -> Counts:
         return Counts(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(Counts)))
-
-    def tokens(self, kind: UsageKind) -> int:
-        value: int = getattr(self, KIND_FIELD[kind])
-        return value
-
-    @property
-    def total_tokens(self) -> int:
-        return self.input + self.output + self.cache_read + self.cache_write
 
     @classmethod
     def from_fields(cls, values: Mapping[str, int]) -> Counts:

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from bedrock_cost.domain.pricing import ON_DEMAND
+from bedrock_cost.domain.token_counts import TokenCounts
 
 SCHEMA_TYPE: Final = "ModelInvocationLog"
 LONG_CONTEXT_THRESHOLD: Final = 200_000
@@ -45,21 +46,10 @@ class MalformedRecord(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class TokenUsage:
+class TokenUsage(TokenCounts):
     """The four billed token kinds of one request; ``cache_write_1h`` is part of ``cache_write``."""
 
-    input: int = 0
-    output: int = 0
-    cache_read: int = 0
-    cache_write: int = 0
     cache_write_1h: int = 0
-
-    @property
-    def input_side(self) -> int:
-        return self.input + self.cache_read + self.cache_write
-
-    def counts(self) -> tuple[int, int, int, int]:
-        return (self.input, self.output, self.cache_read, self.cache_write)
 
 
 @dataclass(frozen=True, slots=True)

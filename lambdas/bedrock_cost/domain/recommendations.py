@@ -150,11 +150,13 @@ def recommend(
     for line in usage:
         if line.tier in {"on-demand", "long-context"} and line.tokens > 0:
             models[line.model].add(line)
-    out: list[Recommendation] = []
-    out += _caching(models, month_factor, catalog_price)
-    out += _right_sizing(models, month_factor, catalog_price)
+    out = [
+        rec
+        for name in sorted(models)
+        for rule in _PER_MODEL_RULES
+        if (rec := rule(name, models, month_factor, catalog_price)) is not None
+    ]
     out += _batch(usage, month_factor)
-    out += _global_routing(models, month_factor, catalog_price)
     out += _provisioned(provisioned, models, month_factor, catalog_price)
     out += _cache_1h(usage, models, month_factor)
     kept = [r for r in out if r.saving_usd_month >= MIN_SAVING_USD]
@@ -164,66 +166,60 @@ def recommend(
     return sorted(kept, key=lambda r: (-r.saving_usd_month, r.kind, r.subject))
 
 
-def _caching(models: Mapping[str, _Model], factor: Decimal, catalog: PriceLookup) -> list[Recommendation]:
+def _caching(name: str, models: Mapping[str, _Model], factor: Decimal, catalog: PriceLookup) -> Recommendation | None:
     """Only models that support prompt caching: a cache-read price in the bill or the catalog."""
-    out = []
-    for name, m in sorted(models.items()):
-        inputs, reads = m.kind_tokens("input"), m.kind_tokens("cache-read")
-        if inputs * factor < CACHE_MIN_INPUT_TOKENS_MONTH:
-            continue
-        share = Decimal(reads) / (inputs + reads)
-        input_price, read_price = m.price("input"), m.price("cache-read")
-        if read_price is None:
-            listed_in, listed_read = catalog(name, "input", "global"), catalog(name, "cache-read", "global")
-            if input_price is not None and listed_in and listed_read:
-                read_price = input_price * listed_read / listed_in
-        if share >= CACHE_LOW_READ_SHARE or input_price is None or read_price is None:
-            continue
-        spend = m.kind_cost("input") * factor
-        saving = spend * CACHE_TARGET_SHARE * (1 - read_price / input_price)
-        out.append(
-            Recommendation(
-                "prompt-caching",
-                name,
-                min(saving, spend),
-                "medium",
-                f"{int(inputs * factor / 1_000_000):,}M input tokens a month, {share * 100:.1f} % read from cache; "
-                f"caching {CACHE_TARGET_SHARE * 100:.0f} % of it at {_price(read_price)} "
-                f"instead of {_price(input_price)}",
-                spend,
-            )
-        )
-    return out
+    m = models[name]
+    inputs, reads = m.kind_tokens("input"), m.kind_tokens("cache-read")
+    if inputs * factor < CACHE_MIN_INPUT_TOKENS_MONTH:
+        return None
+    share = Decimal(reads) / (inputs + reads)
+    input_price, read_price = m.price("input"), m.price("cache-read")
+    if read_price is None:
+        listed_in, listed_read = catalog(name, "input", "global"), catalog(name, "cache-read", "global")
+        if input_price is not None and listed_in and listed_read:
+            read_price = input_price * listed_read / listed_in
+    if share >= CACHE_LOW_READ_SHARE or input_price is None or read_price is None:
+        return None
+    spend = m.kind_cost("input") * factor
+    saving = spend * CACHE_TARGET_SHARE * (1 - read_price / input_price)
+    return Recommendation(
+        "prompt-caching",
+        name,
+        min(saving, spend),
+        "medium",
+        f"{int(inputs * factor / 1_000_000):,}M input tokens a month, {share * 100:.1f} % read from cache; "
+        f"caching {CACHE_TARGET_SHARE * 100:.0f} % of it at {_price(read_price)} "
+        f"instead of {_price(input_price)}",
+        spend,
+    )
 
 
-def _right_sizing(models: Mapping[str, _Model], factor: Decimal, catalog: PriceLookup) -> list[Recommendation]:
-    out = []
-    for name, m in sorted(models.items()):
-        smaller = SMALLER.get(name)
-        inputs, outputs = m.kind_tokens("input"), m.kind_tokens("output")
-        if smaller is None or inputs == 0 or Decimal(outputs) / inputs >= SHORT_OUTPUT_RATIO:
-            continue
-        spend = (m.kind_cost("input") + m.kind_cost("output")) * factor
-        small = models.get(smaller)
-        small_in = (small.price("input") if small else None) or catalog(smaller, "input", "regional")
-        small_out = (small.price("output") if small else None) or catalog(smaller, "output", "regional")
-        if small_in is None or small_out is None:
-            continue
-        cheaper = (Decimal(inputs) * small_in + Decimal(outputs) * small_out) / MILLION * factor
-        saving = max(ZERO, (spend - cheaper) * RIGHT_SIZE_SHARE)
-        ratio = Decimal(outputs) / inputs * 100
-        out.append(
-            Recommendation(
-                "right-sizing",
-                f"{name} -> {smaller}",
-                min(saving, spend),
-                "low",
-                f"{name} writes {ratio:.1f} output tokens per 100 input (short answers); {smaller} bills "
-                f"{_price(small_in)} in / {_price(small_out)} out here; half the traffic moved",
-                spend,
-            )
-        )
-    return out
+def _right_sizing(
+    name: str, models: Mapping[str, _Model], factor: Decimal, catalog: PriceLookup
+) -> Recommendation | None:
+    m = models[name]
+    smaller = SMALLER.get(name)
+    inputs, outputs = m.kind_tokens("input"), m.kind_tokens("output")
+    if smaller is None or inputs == 0 or Decimal(outputs) / inputs >= SHORT_OUTPUT_RATIO:
+        return None
+    spend = (m.kind_cost("input") + m.kind_cost("output")) * factor
+    small = models.get(smaller)
+    small_in = (small.price("input") if small else None) or catalog(smaller, "input", "regional")
+    small_out = (small.price("output") if small else None) or catalog(smaller, "output", "regional")
+    if small_in is None or small_out is None:
+        return None
+    cheaper = (Decimal(inputs) * small_in + Decimal(outputs) * small_out) / MILLION * factor
+    saving = max(ZERO, (spend - cheaper) * RIGHT_SIZE_SHARE)
+    ratio = Decimal(outputs) / inputs * 100
+    return Recommendation(
+        "right-sizing",
+        f"{name} -> {smaller}",
+        min(saving, spend),
+        "low",
+        f"{name} writes {ratio:.1f} output tokens per 100 input (short answers); {smaller} bills "
+        f"{_price(small_in)} in / {_price(small_out)} out here; half the traffic moved",
+        spend,
+    )
 
 
 def _batch(usage: Sequence[UsageLine], factor: Decimal) -> list[Recommendation]:
@@ -251,36 +247,40 @@ def _batch(usage: Sequence[UsageLine], factor: Decimal) -> list[Recommendation]:
     return out
 
 
-def _global_routing(models: Mapping[str, _Model], factor: Decimal, catalog: PriceLookup) -> list[Recommendation]:
-    out = []
-    for name, m in sorted(models.items()):
-        spend, saving = ZERO, ZERO
-        for kind in ("input", "output", "cache-read", "cache-write"):
-            regional = m.price(kind, "regional")
-            if regional is None:
-                continue
-            glob = m.price(kind, "global")
-            listed_r, listed_g = catalog(name, kind, "regional"), catalog(name, kind, "global")
-            if glob is None and listed_r and listed_g:
-                glob = regional * listed_g / listed_r
-            if glob is None or glob >= regional:
-                continue
-            cost = m.cost[(kind, "regional")] * factor
-            spend += cost
-            saving += cost * (1 - glob / regional)
-        if saving > 0:
-            out.append(
-                Recommendation(
-                    "global-routing",
-                    name,
-                    min(saving, spend),
-                    "high",
-                    f"{_usd(spend)} a month through regional endpoints that bill "
-                    f"{(saving / spend * 100):.1f} % above the global profile (global.* model ids)",
-                    spend,
-                )
-            )
-    return out
+def _global_routing(
+    name: str, models: Mapping[str, _Model], factor: Decimal, catalog: PriceLookup
+) -> Recommendation | None:
+    m = models[name]
+    spend, saving = ZERO, ZERO
+    for kind in ("input", "output", "cache-read", "cache-write"):
+        regional = m.price(kind, "regional")
+        if regional is None:
+            continue
+        glob = m.price(kind, "global")
+        listed_r, listed_g = catalog(name, kind, "regional"), catalog(name, kind, "global")
+        if glob is None and listed_r and listed_g:
+            glob = regional * listed_g / listed_r
+        if glob is None or glob >= regional:
+            continue
+        cost = m.cost[(kind, "regional")] * factor
+        spend += cost
+        saving += cost * (1 - glob / regional)
+    if saving <= 0:
+        return None
+    return Recommendation(
+        "global-routing",
+        name,
+        min(saving, spend),
+        "high",
+        f"{_usd(spend)} a month through regional endpoints that bill "
+        f"{(saving / spend * 100):.1f} % above the global profile (global.* model ids)",
+        spend,
+    )
+
+
+_ModelRule = Callable[[str, Mapping[str, _Model], Decimal, PriceLookup], Recommendation | None]
+_PER_MODEL_RULES: tuple[_ModelRule, ...] = (_caching, _right_sizing, _global_routing)
+"""Rules judged model by model (over the on-demand-style usage of ``recommend``)."""
 
 
 def _provisioned(

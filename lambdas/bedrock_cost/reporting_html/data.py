@@ -10,16 +10,20 @@ becomes ``Decimal`` whatever the driver returned, dates become ISO strings.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bedrock_cost.billing.engine import QueryEngine, Row
 from bedrock_cost.billing.reporting import CostRow, build_cost_report
 from bedrock_cost.billing.sql import quote_identifier, render
 from bedrock_cost.domain.calibration_guard import RefusedPrice, guard_unit_prices
 from bedrock_cost.domain.pricing import load_bundled_layer
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 UNTAGGED_SHOWN = 20
 """Untagged spenders the page ranks (the totals still cover every untagged group)."""
@@ -50,6 +54,19 @@ def timestamp(value: Any) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
     return datetime.fromisoformat(str(value))
+
+
+_BY_FIELD_TYPE: dict[str, Callable[[Any], Any]] = {"str": str, "Decimal": money, "int": count}
+"""How a column becomes a record field, by the field's declared type."""
+
+_Record = TypeVar("_Record", bound="DataclassInstance")
+
+
+def _records(record: type[_Record], rows: Iterable[Row], columns: tuple[str, ...]) -> list[_Record]:
+    """One ``record`` per row, its fields filled in order from ``columns``, each converted
+    by its declared type (money to ``Decimal``, counts to ``int``, text to ``str``)."""
+    convert = [_BY_FIELD_TYPE[str(f.type)] for f in fields(record)]
+    return [record(*(c(row[column]) for c, column in zip(convert, columns, strict=True))) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -180,44 +197,22 @@ def fetch_report_data(engine: QueryEngine, period: str) -> ReportData:
             DayModelCost(iso_day(r["usage_date"]), str(r["model"]), money(r["cost_usd"]))
             for r in _run(engine, "cost_by_day_model", period)
         ],
-        tags=[
-            TagCost(str(r["tag_key"]), str(r["tag_value"]), money(r["cost_usd"]))
-            for r in _run(engine, "html_cost_by_tag", period)
-        ],
-        kinds=[
-            KindCost(str(r["usage_kind"]), money(r["cost_usd"]), count(r["tokens"]))
-            for r in _run(engine, "html_usage_kinds", period)
-        ],
-        untagged=[
-            UntaggedSpend(
-                str(r["resource_id"]),
-                str(r["principal"]),
-                str(r["model"]),
-                str(r["missing_tag_keys"]),
-                money(r["cost_usd"]),
-            )
-            for r in untagged_rows
-        ],
+        tags=_records(TagCost, _run(engine, "html_cost_by_tag", period), ("tag_key", "tag_value", "cost_usd")),
+        kinds=_records(KindCost, _run(engine, "html_usage_kinds", period), ("usage_kind", "cost_usd", "tokens")),
+        untagged=_records(
+            UntaggedSpend, untagged_rows, ("resource_id", "principal", "model", "missing_tag_keys", "cost_usd")
+        ),
         untagged_total=money(untagged_rows[0]["untagged_total_usd"]) if untagged_rows else Decimal(0),
         untagged_groups=count(untagged_rows[0]["untagged_groups"]) if untagged_rows else 0,
-        unit_prices=[
-            UnitPrice(
-                str(r["provider"]),
-                str(r["model"]),
-                str(r["usage_kind"]),
-                str(r["scope"]),
-                str(r["tier"]),
-                count(r["tokens"]),
-                money(r["cost_usd"]),
-                money(r["usd_per_million"]),
-            )
-            for r in price_rows
-        ],
+        unit_prices=_records(
+            UnitPrice,
+            price_rows,
+            ("provider", "model", "usage_kind", "scope", "tier", "tokens", "cost_usd", "usd_per_million"),
+        ),
         refused_prices=refused,
         breakdowns={key: build_cost_report(engine, period, key, with_adjustments=False).rows for key in BREAKDOWN_KEYS},
         adjustments=[(str(r["line_item_type"]), money(r["cost_usd"])) for r in _run(engine, "adjustments", period)],
-        unknown_models=[
-            UnknownModel(str(r["model"]), str(r["usage_type"]), money(r["cost_usd"]), count(r["tokens"]))
-            for r in _run(engine, "html_unknown_models", period)
-        ],
+        unknown_models=_records(
+            UnknownModel, _run(engine, "html_unknown_models", period), ("model", "usage_type", "cost_usd", "tokens")
+        ),
     )
