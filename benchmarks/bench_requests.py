@@ -89,6 +89,7 @@ def bench_ingest(data: Path, batches: int) -> dict[str, Any]:
     import boto3
     from moto import mock_aws
 
+    from bedrock_cost.demo.state_table import create_state_table
     from bedrock_cost.domain.log_subscription import encode
     from bedrock_cost.handlers import request_ingest
 
@@ -109,16 +110,7 @@ def bench_ingest(data: Path, batches: int) -> dict[str, Any]:
     with mock_aws():
         topic = boto3.client("sns").create_topic(Name="alerts")["TopicArn"]
         os.environ["ALERT_TOPIC_ARN"] = topic
-        db = boto3.client("dynamodb")
-        db.create_table(
-            TableName="ledger",
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_state_table(boto3.client("dynamodb"), "ledger")
         boto3.client("s3").create_bucket(Bucket="bench-quarantine")
         request_ingest.load_environment.cache_clear()
         request_ingest.wiring.configure(None)

@@ -12,11 +12,11 @@ Usage: python benchmarks/floor_report.py --cur DIR --period YYYY-MM --out FILE.c
 
 from __future__ import annotations
 
-import argparse
 import sys
-from pathlib import Path
 
 import duckdb
+
+from baseline_cli import baseline_args, period_files
 
 QUERY = r"""
 COPY (
@@ -83,14 +83,8 @@ COPY (
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--cur", required=True, type=Path)
-    parser.add_argument("--period", required=True)
-    parser.add_argument("--out", required=True, type=Path)
-    args = parser.parse_args(argv)
-    files = sorted(str(p) for p in args.cur.glob(f"**/BILLING_PERIOD={args.period}/*.parquet"))
-    if not files:
-        raise SystemExit(f"floor_report: no Parquet files for BILLING_PERIOD={args.period} under {args.cur}")
+    args = baseline_args(argv, __doc__)
+    files = [str(path) for path in period_files("floor_report", args.cur, args.period)]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     con.execute(QUERY.replace("{out}", str(args.out).replace("'", "''")), [files, args.period])

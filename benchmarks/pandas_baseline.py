@@ -24,7 +24,6 @@ Usage: python benchmarks/pandas_baseline.py --cur DIR --period YYYY-MM --out FIL
 
 from __future__ import annotations
 
-import argparse
 import csv
 import sys
 from decimal import Decimal
@@ -32,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from baseline_cli import baseline_args, period_files
 
 COLUMNS = [
     "bill_billing_entity",
@@ -58,10 +59,7 @@ def partition_files(cur: Path, period: str) -> list[Path]:
     """Parquet files of one billing period, with or without the export's ``data/`` folder."""
     if cur.is_file():
         return [cur]
-    files = sorted(cur.glob(f"**/BILLING_PERIOD={period}/*.parquet"))
-    if not files:
-        raise SystemExit(f"pandas_baseline: no Parquet files for BILLING_PERIOD={period} under {cur}")
-    return files
+    return period_files("pandas_baseline", cur, period)
 
 
 def map_get(entries: Any, key: str) -> str | None:
@@ -183,11 +181,7 @@ def write_csv(report: pd.DataFrame, out: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--cur", required=True, type=Path)
-    parser.add_argument("--period", required=True)
-    parser.add_argument("--out", required=True, type=Path)
-    args = parser.parse_args(argv)
+    args = baseline_args(argv, __doc__)
     # One file at a time (a Data Export splits a period into files of <= 1M rows): Parquet
     # maps become Python lists in pandas, ~2 GB per million rows, so reading a whole
     # multi-million-row period at once would not fit a laptop.

@@ -101,6 +101,7 @@ class CostAlarms(Construct):
         self._action = cw_actions.SnsAction(topic)
         self.all: list[cloudwatch.IAlarm] = []
         thresholds = config.thresholds
+        self._thresholds = thresholds
 
         # 1. Token spike per model ---------------------------------------------------
         self.token_spike = self._alarm(
@@ -184,43 +185,32 @@ class CostAlarms(Construct):
 
         invocations = bedrock("Invocations")
         throttles = bedrock("InvocationThrottles")
-        self.throttles = self._alarm(
+        self.throttles = self._call_rate_alarm(
             "ThrottleRate",
+            "throttles",
             cloudwatch.MathExpression(
                 expression="IF(invocations + throttles > 0, 100 * throttles / (invocations + throttles), 0)",
                 using_metrics={"invocations": invocations, "throttles": throttles},
                 period=FAST_PERIOD,
                 label="Throttled calls (%)",
             ),
-            threshold=float(thresholds.error_rate_pct),
-            evaluation_periods=3,
-            datapoints_to_alarm=2,
-            description=f"More than {thresholds.error_rate_pct} % of Bedrock calls throttled in 2 of 3 "
-            "five-minute periods: quota too low for the load, or a runaway client.",
-            marker=alarm_marker("anomaly", "warning", {"signal": "throttles"}),
-            # No traffic is not a throttling problem.
-            missing=cloudwatch.TreatMissingData.NOT_BREACHING,
+            "throttled in 2 of 3 five-minute periods: quota too low for the load, or a runaway client.",
         )
-        self.errors = self._alarm(
+        errors = cloudwatch.MathExpression(
+            expression="IF(invocations > 0, 100 * (client + server) / invocations, 0)",
+            using_metrics={
+                "invocations": invocations,
+                "client": bedrock("InvocationClientErrors"),
+                "server": bedrock("InvocationServerErrors"),
+            },
+            period=FAST_PERIOD,
+            label="Failed calls (%)",
+        )
+        self.errors = self._call_rate_alarm(
             "ErrorRate",
-            cloudwatch.MathExpression(
-                expression="IF(invocations > 0, 100 * (client + server) / invocations, 0)",
-                using_metrics={
-                    "invocations": invocations,
-                    "client": bedrock("InvocationClientErrors"),
-                    "server": bedrock("InvocationServerErrors"),
-                },
-                period=FAST_PERIOD,
-                label="Failed calls (%)",
-            ),
-            threshold=float(thresholds.error_rate_pct),
-            evaluation_periods=3,
-            datapoints_to_alarm=2,
-            description=f"More than {thresholds.error_rate_pct} % of Bedrock calls failed in 2 of 3 "
-            "five-minute periods (client and server errors): failed calls can still be billed tokens.",
-            marker=alarm_marker("anomaly", "warning", {"signal": "errors"}),
-            # No traffic, no errors.
-            missing=cloudwatch.TreatMissingData.NOT_BREACHING,
+            "errors",
+            errors,
+            "failed in 2 of 3 five-minute periods (client and server errors): failed calls can still be billed tokens.",
         )
 
         # 5. Unpriced tokens -----------------------------------------------------------
@@ -278,6 +268,25 @@ class CostAlarms(Construct):
         )
         self._register(alarm)
         return alarm
+
+    def _call_rate_alarm(
+        self, construct_id: str, signal: str, rate: cloudwatch.MathExpression, what: str
+    ) -> cloudwatch.Alarm:
+        """``ThrottleRate`` / ``ErrorRate``: a percentage of Bedrock calls above ``error_rate_pct``.
+
+        No traffic is neither a throttling nor an error problem: missing data does not breach.
+        """
+        pct = self._thresholds.error_rate_pct
+        return self._alarm(
+            construct_id,
+            rate,
+            threshold=float(pct),
+            evaluation_periods=3,
+            datapoints_to_alarm=2,
+            description=f"More than {pct} % of Bedrock calls {what}",
+            marker=alarm_marker("anomaly", "warning", {"signal": signal}),
+            missing=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
 
     def _register(self, alarm: cloudwatch.Alarm | cloudwatch.CompositeAlarm) -> None:
         alarm.add_alarm_action(self._action)

@@ -56,6 +56,7 @@ from bedrock_cost.domain.forecast import targets_from_budgets, targets_to_json
 from infra.lambda_function import BedrockCostFunction
 from infra.nag import acknowledge, resource_star_policy
 from infra.state_table import CLAIM_ACTIONS
+from infra.storage import service_role
 
 BEDROCK_SERVICE_NAME: Final = "Amazon Bedrock"
 MARKETPLACE_SUFFIX: Final = "(Amazon Bedrock Edition)"
@@ -226,17 +227,12 @@ class BedrockBudgets(Construct):
             "A Deny statement on every Bedrock model and inference profile: it removes access, grants none.",
         )
         role_arns = [f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:role/{name}" for name in role_names]
-        execution_role = iam.Role(
+        execution_role = service_role(
             self,
             "ActionRole",
+            service="budgets.amazonaws.com",
+            source_arn=f"arn:{Aws.PARTITION}:budgets::{Aws.ACCOUNT_ID}:budget/*",
             description="Lets AWS Budgets attach/detach the Bedrock deny policy on the configured roles",
-            assumed_by=iam.ServicePrincipal(
-                "budgets.amazonaws.com",
-                conditions={
-                    "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
-                    "ArnLike": {"aws:SourceArn": f"arn:{Aws.PARTITION}:budgets::{Aws.ACCOUNT_ID}:budget/*"},
-                },
-            ),
         )
         execution_role.add_to_policy(
             iam.PolicyStatement(
@@ -297,20 +293,11 @@ class BurnRateForecast(Construct):
             timeout=Duration.minutes(2),
         )
         self.function = self.handler.function
-        metrics_policy = iam.Policy(
+        resource_star_policy(
             self,
             "ReadEstimateMetrics",
-            roles=[self.handler.role],
-            statements=[
-                iam.PolicyStatement(
-                    actions=["cloudwatch:ListMetrics", "cloudwatch:GetMetricData"],
-                    resources=["*"],
-                )
-            ],
-        )
-        acknowledge(
-            metrics_policy,
-            "IAM5[Resource::*]",
+            self.handler.role,
+            ["cloudwatch:ListMetrics", "cloudwatch:GetMetricData"],
             "cloudwatch:ListMetrics and cloudwatch:GetMetricData support no resource-level permissions; "
             "this policy grants only those two read actions.",
         )

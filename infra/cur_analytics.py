@@ -17,7 +17,6 @@ from typing import Final
 
 from aws_cdk import (
     Aws,
-    CfnOutput,
     CustomResource,
     Duration,
     Fn,
@@ -38,6 +37,7 @@ from infra.cur_export import data_export, export_bucket
 from infra.custom_resource import framework_provider
 from infra.lambda_function import PACKAGE_DIR, QUERIES_DIR, BedrockCostFunction
 from infra.nag import acknowledge, acknowledge_wildcard_resources
+from infra.storage import external_table, grant_prefix_read, named_outputs, private_bucket, string_partitions
 
 RESULTS_PREFIX: Final = "athena-results"
 ACCESS_LOG_RETENTION_DAYS: Final = 365
@@ -124,17 +124,14 @@ class CurAnalytics(Construct):
         return bucket
 
     def _results_bucket(self, retention_days: int) -> s3.Bucket:
-        return s3.Bucket(
+        return private_bucket(
             self,
             "QueryResults",
+            access_logs=self.access_logs_bucket,
+            access_logs_prefix="athena-results/",
             encryption=s3.BucketEncryption.KMS,
             encryption_key=self.results_key,
             bucket_key_enabled=True,  # one KMS request per object set, not per object
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=self.access_logs_bucket,
-            server_access_logs_prefix="athena-results/",
             lifecycle_rules=[
                 s3.LifecycleRule(
                     expiration=Duration.days(retention_days),
@@ -163,16 +160,15 @@ class CurAnalytics(Construct):
             f"s3://${{Bucket}}/{self.cur_data_prefix}/BILLING_PERIOD=${{!{PARTITION_COLUMN}}}",
             {"Bucket": bucket},
         )
-        table = glue.CfnTable(
+        return external_table(
             self,
             "CurTable",
-            catalog_id=Aws.ACCOUNT_ID,
+            database=self.database,
             database_name=self.database_name,
-            table_input=glue.CfnTable.TableInputProperty(
-                name=self.table_name,
-                description="CUR 2.0 Data Export (Parquet), partitioned by billing period",
-                table_type="EXTERNAL_TABLE",
-                parameters={
+            table_input={
+                "name": self.table_name,
+                "description": "CUR 2.0 Data Export (Parquet), partitioned by billing period",
+                "parameters": {
                     "classification": "parquet",
                     "projection.enabled": "true",
                     f"projection.{PARTITION_COLUMN}.type": "date",
@@ -182,18 +178,16 @@ class CurAnalytics(Construct):
                     f"projection.{PARTITION_COLUMN}.interval.unit": "MONTHS",
                     "storage.location.template": template,
                 },
-                partition_keys=[glue.CfnTable.ColumnProperty(name=PARTITION_COLUMN, type="string")],
-                storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
-                    columns=[glue.CfnTable.ColumnProperty(name=name, type=kind) for name, kind in CUR_COLUMNS],
-                    location=f"s3://{bucket}/{self.cur_data_prefix}/",
-                    input_format=_PARQUET_INPUT,
-                    output_format=_PARQUET_OUTPUT,
-                    serde_info=glue.CfnTable.SerdeInfoProperty(serialization_library=_PARQUET_SERDE),
-                ),
-            ),
+                "partition_keys": string_partitions(PARTITION_COLUMN),
+            },
+            columns=CUR_COLUMNS,
+            storage={
+                "location": f"s3://{bucket}/{self.cur_data_prefix}/",
+                "input_format": _PARQUET_INPUT,
+                "output_format": _PARQUET_OUTPUT,
+                "serde_info": glue.CfnTable.SerdeInfoProperty(serialization_library=_PARQUET_SERDE),
+            },
         )
-        table.node.add_dependency(self.database)
-        return table
 
     def _workgroup(self, cutoff_mb: int) -> athena.CfnWorkGroup:
         workgroup = athena.CfnWorkGroup(
@@ -304,17 +298,7 @@ class CurAnalytics(Construct):
         workgroup, the catalog objects, the CUR objects and the results bucket and key.
         """
         self._grant_athena_run(grantee)
-        data_objects = self.cur_bucket.arn_for_objects(f"{self.cur_data_prefix}/*")
-        grantee.grant_principal.add_to_principal_policy(
-            iam.PolicyStatement(actions=["s3:GetObject"], resources=[data_objects])
-        )
-        grantee.grant_principal.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["s3:ListBucket"],
-                resources=[self.cur_bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{self.cur_data_prefix}/*"]}},
-            )
-        )
+        data_objects = grant_prefix_read(grantee.grant_principal, self.cur_bucket, self.cur_data_prefix)
         grantee.grant_principal.add_to_principal_policy(
             iam.PolicyStatement(actions=["s3:GetBucketLocation"], resources=[self.cur_bucket.bucket_arn])
         )
@@ -379,9 +363,7 @@ class CurAnalytics(Construct):
             "AthenaResultsBucket": (self.results_bucket.bucket_name, "Athena query results (KMS-encrypted)"),
             "CurBucket": (self.cur_bucket.bucket_name, "Bucket holding the CUR 2.0 export"),
         }
-        for logical_id, (value, description) in outputs.items():
-            output = CfnOutput(self, f"{logical_id}Output", value=value, description=description)
-            output.override_logical_id(logical_id)
+        named_outputs(self, outputs)
 
 
 def _ack_scope(grantee: iam.IGrantable) -> IConstruct:

@@ -17,6 +17,7 @@ from bedrock_cost.config import Config
 from infra.cur_analytics import CurAnalytics
 from infra.lambda_function import BedrockCostFunction
 from infra.nag import acknowledge_wildcard_resources, resource_star_policy
+from infra.storage import grant_prefix_read, private_bucket
 
 REPORT_RETENTION_DAYS = 400
 """Keep daily reports for a year and a month: enough to compare a month with last year's."""
@@ -36,16 +37,12 @@ class CurReporter(Construct):
         alert_topic: sns.ITopic,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.bucket = s3.Bucket(
+        self.bucket = private_bucket(
             self,
             "Reports",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
+            access_logs=analytics.access_logs_bucket,
+            access_logs_prefix="reports/",
             versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=analytics.access_logs_bucket,
-            server_access_logs_prefix="reports/",
             lifecycle_rules=[
                 s3.LifecycleRule(
                     expiration=Duration.days(REPORT_RETENTION_DAYS),
@@ -109,15 +106,7 @@ class CurReporter(Construct):
         """
         self.function.function.add_environment("ESTIMATES_BUCKET", bucket.bucket_name)
         role = self.function.role
-        objects = bucket.arn_for_objects(f"{prefix}/*")
-        role.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[objects]))
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["s3:ListBucket"],
-                resources=[bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{prefix}/*"]}},
-            )
-        )
+        objects = grant_prefix_read(role, bucket, prefix)
         acknowledge_wildcard_resources(
             role, [objects], "Read access to the estimator's hour records only, one object per region and hour."
         )

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from aws_cdk import Aws, CfnOutput, Duration, Fn, Stack
+from aws_cdk import CfnOutput, Duration, Fn, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_glue as glue
@@ -38,6 +38,7 @@ from infra.cur_analytics import CurAnalytics
 from infra.lambda_function import BedrockCostFunction
 from infra.nag import acknowledge, acknowledge_wildcard_resources, resource_star_policy
 from infra.state_table import CLAIM_ACTIONS, StateTable
+from infra.storage import external_table, grant_prefix_read, json_storage, private_bucket, string_partitions
 
 ESTIMATOR_HANDLER: Final = "bedrock_cost.handlers.estimator.handler"
 PRICE_REFRESH_HANDLER: Final = "bedrock_cost.handlers.price_refresh.handler"
@@ -114,6 +115,39 @@ def grant_metric_and_profile_reads(scope: Construct, role: iam.IRole, regions: S
     return profiles
 
 
+def estimator_function(
+    scope: Construct, construct_id: str, description: str, environment: dict[str, str]
+) -> BedrockCostFunction:
+    """The estimator Lambda, the same in the stack and in a member account's collector.
+
+    No asynchronous retries: the next scheduled run is the retry, and it resumes from the
+    watermark the failed run left.
+    """
+    function = BedrockCostFunction(
+        scope,
+        construct_id,
+        handler=ESTIMATOR_HANDLER,
+        description=description,
+        service_name="estimator",
+        timeout=Duration.minutes(5),
+        memory_size=1024,
+        environment=environment,
+    )
+    function.function.configure_async_invoke(retry_attempts=0, max_event_age=Duration.minutes(10))
+    return function
+
+
+def estimator_schedule(scope: Construct, function: BedrockCostFunction, minutes: int, description: str) -> events.Rule:
+    """The estimator's rate rule; a missed run is not retried (the next one catches up)."""
+    return events.Rule(
+        scope,
+        "EstimatorSchedule",
+        description=description,
+        schedule=events.Schedule.rate(Duration.minutes(minutes)),
+        targets=[targets.LambdaFunction(function.function, retry_attempts=0, max_event_age=Duration.minutes(5))],
+    )
+
+
 class Estimator(Construct):
     """Estimator + price refresh Lambdas, their schedules, the estimates bucket and Glue table."""
 
@@ -129,15 +163,11 @@ class Estimator(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self._stack = Stack.of(self)
-        self.bucket = s3.Bucket(
+        self.bucket = private_bucket(
             self,
             "Estimates",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=analytics.access_logs_bucket,
-            server_access_logs_prefix="estimates-bucket/",
+            access_logs=analytics.access_logs_bucket,
+            access_logs_prefix="estimates-bucket/",
             lifecycle_rules=[
                 s3.LifecycleRule(prefix=f"{ESTIMATES_PREFIX}/", expiration=Duration.days(ESTIMATE_RETENTION_DAYS)),
                 s3.LifecycleRule(abort_incomplete_multipart_upload_after=Duration.days(1)),
@@ -147,23 +177,17 @@ class Estimator(Construct):
         self.calibration_bucket = calibration_bucket or self.bucket
         settings = EstimatorConfig.from_config(config)
 
-        self.estimator = BedrockCostFunction(
+        self.estimator = estimator_function(
             self,
             "EstimatorFunction",
-            handler=ESTIMATOR_HANDLER,
-            description="Near-real-time Bedrock cost estimate from CloudWatch token metrics",
-            service_name="estimator",
-            timeout=Duration.minutes(5),
-            memory_size=1024,
-            environment={
+            "Near-real-time Bedrock cost estimate from CloudWatch token metrics",
+            {
                 "STATE_TABLE": state.table.table_name,
                 "ESTIMATES_BUCKET": self.bucket.bucket_name,
                 "CALIBRATION_BUCKET": self.calibration_bucket.bucket_name,
                 "ESTIMATOR_CONFIG": settings.to_json(),
             },
         )
-        function = self.estimator.function
-        function.configure_async_invoke(retry_attempts=0, max_event_age=Duration.minutes(10))
         self._grant_estimator(config, state)
 
         self.price_refresh = BedrockCostFunction(
@@ -178,12 +202,8 @@ class Estimator(Construct):
         )
         self._grant_price_refresh()
 
-        self.schedule = events.Rule(
-            self,
-            "EstimatorSchedule",
-            description="Runs the Bedrock cost estimator",
-            schedule=events.Schedule.rate(Duration.minutes(config.estimator.schedule_minutes)),
-            targets=[targets.LambdaFunction(function, retry_attempts=0, max_event_age=Duration.minutes(5))],
+        self.schedule = estimator_schedule(
+            self, self.estimator, config.estimator.schedule_minutes, "Runs the Bedrock cost estimator"
         )
         self.refresh_schedule = events.Rule(
             self,
@@ -247,17 +267,7 @@ class Estimator(Construct):
 
     def grant_read_records(self, grantee: iam.IGrantable) -> None:
         """Read the estimate records (for Athena users of ``bedrock_estimates``)."""
-        objects = self.bucket.arn_for_objects(f"{ESTIMATES_PREFIX}/*")
-        grantee.grant_principal.add_to_principal_policy(
-            iam.PolicyStatement(actions=["s3:GetObject"], resources=[objects])
-        )
-        grantee.grant_principal.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["s3:ListBucket"],
-                resources=[self.bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{ESTIMATES_PREFIX}/*"]}},
-            )
-        )
+        grant_prefix_read(grantee.grant_principal, self.bucket, ESTIMATES_PREFIX)
 
     # ------------------------------------------------------------------ Glue table
 
@@ -268,17 +278,16 @@ class Estimator(Construct):
             f"s3://${{Bucket}}/{ESTIMATES_PREFIX}/dt=${{!dt}}/region=${{!region}}/",
             {"Bucket": self.bucket.bucket_name},
         )
-        table = glue.CfnTable(
+        return external_table(
             self,
             "EstimatesTable",
-            catalog_id=Aws.ACCOUNT_ID,
+            database=analytics.database,
             database_name=analytics.database_name,
-            table_input=glue.CfnTable.TableInputProperty(
-                name=ESTIMATES_TABLE,
-                description="Near-real-time Bedrock cost estimate (clock: estimate), one row per hour, "
+            table_input={
+                "name": ESTIMATES_TABLE,
+                "description": "Near-real-time Bedrock cost estimate (clock: estimate), one row per hour, "
                 "ModelId and token kind",
-                table_type="EXTERNAL_TABLE",
-                parameters={
+                "parameters": {
                     "classification": "json",
                     "projection.enabled": "true",
                     "projection.dt.type": "date",
@@ -290,21 +299,8 @@ class Estimator(Construct):
                     "projection.region.values": ",".join(config.regions),
                     "storage.location.template": template,
                 },
-                partition_keys=[
-                    glue.CfnTable.ColumnProperty(name="dt", type="string"),
-                    glue.CfnTable.ColumnProperty(name="region", type="string"),
-                ],
-                storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
-                    columns=[glue.CfnTable.ColumnProperty(name=n, type=t) for n, t in ESTIMATE_COLUMNS],
-                    location=location,
-                    input_format="org.apache.hadoop.mapred.TextInputFormat",
-                    output_format="org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
-                    serde_info=glue.CfnTable.SerdeInfoProperty(
-                        serialization_library="org.openx.data.jsonserde.JsonSerDe",
-                        parameters={"ignore.malformed.json": "false", "case.insensitive": "false"},
-                    ),
-                ),
-            ),
+                "partition_keys": string_partitions("dt", "region"),
+            },
+            columns=ESTIMATE_COLUMNS,
+            storage=json_storage(location, {"ignore.malformed.json": "false", "case.insensitive": "false"}),
         )
-        table.node.add_dependency(analytics.database)
-        return table

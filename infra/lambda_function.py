@@ -37,7 +37,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from bedrock_cost.metric_names import NAMESPACE
-from infra.nag import acknowledge
+from infra.nag import resource_star_policy
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PACKAGE_DIR = REPO_ROOT / "lambdas" / "bedrock_cost"
@@ -314,20 +314,11 @@ class BedrockCostFunction(Construct):
                 resources=[self.log_group.log_group_arn],
             )
         )
-        tracing_policy = iam.Policy(
+        tracing_policy = resource_star_policy(
             self,
             "TracingPolicy",
-            roles=[self.role],
-            statements=[
-                iam.PolicyStatement(
-                    actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
-                    resources=["*"],
-                )
-            ],
-        )
-        acknowledge(
-            tracing_policy,
-            "IAM5[Resource::*]",
+            self.role,
+            ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
             "xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level "
             "permissions; this policy grants only those two actions, for active tracing.",
         )

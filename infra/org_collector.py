@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from aws_cdk import Aws, BootstraplessSynthesizer, CfnParameter, CliCredentialsStackSynthesizer, Duration, Stack
+from aws_cdk import Aws, BootstraplessSynthesizer, CfnParameter, CliCredentialsStackSynthesizer, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -41,9 +41,10 @@ from bedrock_cost.domain.tag_events import TRACKED_EVENT_NAMES
 from infra.dead_letters import dead_letter_queue
 from infra.estimator import (
     CALIBRATION_PREFIX,
-    ESTIMATOR_HANDLER,
     PRICING_PREFIX,
     WATERMARK_PREFIX,
+    estimator_function,
+    estimator_schedule,
     grant_metric_and_profile_reads,
 )
 from infra.lambda_function import BedrockCostFunction, use_code
@@ -187,15 +188,11 @@ class CollectorStack(Stack):
             }
         )
         estimates = record_prefix("estimates")
-        function = BedrockCostFunction(
+        function = estimator_function(
             self,
             "Estimator",
-            handler=ESTIMATOR_HANDLER,
-            description="Bedrock cost estimate of this account, records to the organisation's central bucket",
-            service_name="estimator",
-            timeout=Duration.minutes(5),
-            memory_size=1024,
-            environment={
+            "Bedrock cost estimate of this account, records to the organisation's central bucket",
+            {
                 "STATE_TABLE": self.state.table.table_name,
                 "ESTIMATES_BUCKET": self._param("RecordsBucket"),
                 "ESTIMATES_PREFIX": estimates,
@@ -207,16 +204,9 @@ class CollectorStack(Stack):
         cfn_function = function.function.node.default_child
         assert isinstance(cfn_function, lambda_.CfnFunction)
         cfn_function.reserved_concurrent_executions = 1
-        function.function.configure_async_invoke(retry_attempts=0, max_event_age=Duration.minutes(10))
         _name_role(function.role, ESTIMATOR_ROLE)
         self._grant_estimator(function.role, config, estimates)
-        events.Rule(
-            self,
-            "EstimatorSchedule",
-            description="Runs the Bedrock cost estimator of this member account",
-            schedule=events.Schedule.rate(Duration.minutes(schedule_minutes)),
-            targets=[targets.LambdaFunction(function.function, retry_attempts=0, max_event_age=Duration.minutes(5))],
-        )
+        estimator_schedule(self, function, schedule_minutes, "Runs the Bedrock cost estimator of this member account")
         return function
 
     def _grant_estimator(self, role: iam.IRole, config: Config, estimates: str) -> None:

@@ -21,7 +21,7 @@ import hashlib
 import json
 from typing import Final
 
-from aws_cdk import Aws, CfnOutput, CustomResource, Duration, RemovalPolicy, Stack
+from aws_cdk import Aws, CustomResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -41,14 +41,17 @@ from infra.cur_analytics import RESULTS_PREFIX, CurAnalytics
 from infra.custom_resource import framework_provider
 from infra.dead_letters import dead_letter_queue
 from infra.lambda_function import PACKAGE_DIR, QUERIES_DIR, BedrockCostFunction
-from infra.nag import acknowledge, acknowledge_wildcard_resources
+from infra.nag import acknowledge_wildcard_resources, resource_star_policy
 from infra.request_log_table import LOG_TABLE, invocation_log_table
 from infra.state_table import StateTable
+from infra.storage import named_outputs, private_bucket, same_account_source, service_role
 
 INGEST_HANDLER: Final = "bedrock_cost.handlers.request_ingest.handler"
 SETUP_HANDLER: Final = "bedrock_cost.handlers.request_ledger_setup.handler"
 STATE_PREFIXES: Final = ("req#", "ledger#", "blocks", "alert#")
 """State-table key prefixes the ingest Lambda may touch (markers, totals, blocks, alert claims)."""
+BEDROCK_SOURCE_ARN: Final = f"arn:{Aws.PARTITION}:bedrock:{Aws.REGION}:{Aws.ACCOUNT_ID}:*"
+"""Bedrock acting for this account and region: the only writer of the ledger's logs."""
 DENY_ACTIONS: Final = ("iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:PutUserPolicy", "iam:DeleteUserPolicy")
 
 
@@ -115,17 +118,13 @@ class RequestLedger(Construct):
     # ------------------------------------------------------------------ storage
 
     def _bucket(self, retention_days: int, analytics: CurAnalytics) -> s3.Bucket:
-        bucket = s3.Bucket(
+        # SSE-S3: Bedrock's S3 delivery writes to it without a key policy to maintain, and an
+        # idle KMS key would cost $1 a month for metadata-only records.
+        bucket = private_bucket(
             self,
             "Deliveries",
-            # Bedrock's S3 delivery writes to SSE-S3 without a key policy to maintain, and an
-            # idle KMS key would cost $1 a month for metadata-only records.
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=analytics.access_logs_bucket,
-            server_access_logs_prefix="invocation-logs/",
+            access_logs=analytics.access_logs_bucket,
+            access_logs_prefix="invocation-logs/",
             removal_policy=RemovalPolicy.RETAIN,
             lifecycle_rules=[
                 s3.LifecycleRule(
@@ -140,26 +139,18 @@ class RequestLedger(Construct):
                 principals=[iam.ServicePrincipal("bedrock.amazonaws.com")],
                 actions=["s3:PutObject"],
                 resources=[bucket.arn_for_objects(f"AWSLogs/{Aws.ACCOUNT_ID}/BedrockModelInvocationLogs/*")],
-                conditions={
-                    "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
-                    "ArnLike": {"aws:SourceArn": f"arn:{Aws.PARTITION}:bedrock:{Aws.REGION}:{Aws.ACCOUNT_ID}:*"},
-                },
+                conditions=same_account_source(BEDROCK_SOURCE_ARN),
             )
         )
         return bucket
 
     def _logging_role(self) -> iam.Role:
-        role = iam.Role(
+        role = service_role(
             self,
             "LoggingRole",
+            service="bedrock.amazonaws.com",
+            source_arn=BEDROCK_SOURCE_ARN,
             description="Lets Amazon Bedrock write model invocation logs to the ledger's log group",
-            assumed_by=iam.ServicePrincipal(
-                "bedrock.amazonaws.com",
-                conditions={
-                    "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
-                    "ArnLike": {"aws:SourceArn": f"arn:{Aws.PARTITION}:bedrock:{Aws.REGION}:{Aws.ACCOUNT_ID}:*"},
-                },
-            ),
         )
         streams = f"{self.log_group.log_group_arn.removesuffix(':*')}:log-stream:*"
         role.add_to_policy(
@@ -299,24 +290,15 @@ class RequestLedger(Construct):
         return provider
 
     def _logging_configuration(self, keep_prompts: bool) -> CustomResource:
-        policy = iam.Policy(
+        policy = resource_star_policy(
             self,
             "LoggingConfigPolicy",
-            roles=[self.setup.role],
-            statements=[
-                iam.PolicyStatement(
-                    actions=[
-                        "bedrock:GetModelInvocationLoggingConfiguration",
-                        "bedrock:PutModelInvocationLoggingConfiguration",
-                        "bedrock:DeleteModelInvocationLoggingConfiguration",
-                    ],
-                    resources=["*"],
-                )
+            self.setup.role,
+            [
+                "bedrock:GetModelInvocationLoggingConfiguration",
+                "bedrock:PutModelInvocationLoggingConfiguration",
+                "bedrock:DeleteModelInvocationLoggingConfiguration",
             ],
-        )
-        acknowledge(
-            policy,
-            "IAM5[Resource::*]",
             "The model invocation logging configuration is an account-and-region setting with no "
             "resource ARN; this policy holds only its get/put/delete actions.",
         )
@@ -407,9 +389,7 @@ class RequestLedger(Construct):
             "InvocationLoggingRole": (self.logging_role.role_arn, "Role Bedrock assumes to write invocation logs"),
             "RequestLedgerDeadLetters": (self.dead_letters.queue_url, "Invocation-log batches that failed ingest"),
         }
-        for logical_id, (value, description) in outputs.items():
-            output = CfnOutput(self, f"{logical_id}Output", value=value, description=description)
-            output.override_logical_id(logical_id)
+        named_outputs(self, outputs)
 
 
 def _retention(days: int) -> int:

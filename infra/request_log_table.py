@@ -14,9 +14,9 @@ from constructs import Construct
 
 from bedrock_cost.config import Config
 from infra.cur_analytics import CurAnalytics
+from infra.storage import external_table, json_storage, string_partitions
 
 LOG_TABLE: Final = "bedrock_invocation_logs"
-OPENX_SERDE: Final = "org.openx.data.jsonserde.JsonSerDe"
 
 LOG_COLUMNS: Final = (
     ("schematype", "string"),
@@ -50,16 +50,15 @@ def invocation_log_table(
         {"Bucket": bucket},
     )
     regions = sorted(set(config.regions))
-    table = glue.CfnTable(
+    return external_table(
         scope,
         "LogTable",
-        catalog_id=Aws.ACCOUNT_ID,
+        database=analytics.database,
         database_name=analytics.database_name,
-        table_input=glue.CfnTable.TableInputProperty(
-            name=LOG_TABLE,
-            description="Bedrock model invocation logs (S3 delivery, gzip JSON), projected by hour",
-            table_type="EXTERNAL_TABLE",
-            parameters={
+        table_input={
+            "name": LOG_TABLE,
+            "description": "Bedrock model invocation logs (S3 delivery, gzip JSON), projected by hour",
+            "parameters": {
                 "classification": "json",
                 "compressionType": "gzip",
                 "projection.enabled": "true",
@@ -74,23 +73,9 @@ def invocation_log_table(
                 "projection.dt.interval.unit": "HOURS",
                 "storage.location.template": template,
             },
-            partition_keys=[
-                glue.CfnTable.ColumnProperty(name="log_account", type="string"),
-                glue.CfnTable.ColumnProperty(name="log_region", type="string"),
-                glue.CfnTable.ColumnProperty(name="dt", type="string"),
-            ],
-            storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
-                columns=[glue.CfnTable.ColumnProperty(name=n, type=t) for n, t in LOG_COLUMNS],
-                location=f"s3://{bucket}/{root}/",
-                input_format="org.apache.hadoop.mapred.TextInputFormat",
-                output_format="org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
-                serde_info=glue.CfnTable.SerdeInfoProperty(
-                    serialization_library=OPENX_SERDE,
-                    # A broken line reads as a row of NULLs (counted as malformed by the views).
-                    parameters={"ignore.malformed.json": "true", "case.insensitive": "true"},
-                ),
-            ),
-        ),
+            "partition_keys": string_partitions("log_account", "log_region", "dt"),
+        },
+        columns=LOG_COLUMNS,
+        # A broken line reads as a row of NULLs (counted as malformed by the views).
+        storage=json_storage(f"s3://{bucket}/{root}/", {"ignore.malformed.json": "true", "case.insensitive": "true"}),
     )
-    table.node.add_dependency(analytics.database)
-    return table
