@@ -4,7 +4,8 @@
   session (set before any test module is imported, so module- and session-scoped
   fixtures have them too): a test can never reach a real account, and botocore never
   goes looking for a profile or an instance role. A test that needs no credentials
-  deletes them with ``monkeypatch``.
+  deletes them with ``monkeypatch``. The local engine's SQL translations are cached in a
+  temporary folder of the session.
 * Between tests, Powertools forgets the metrics, log keys and cold-start flags that a
   previous test left behind (they are class- and module-level state), and every
   handler's ``LazyWiring`` is dropped, so each test invokes a handler as a cold start
@@ -14,6 +15,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 
 import pytest
@@ -35,6 +37,8 @@ def pytest_configure(config: pytest.Config) -> None:
     del config
     for name, value in FAKE_AWS_ENVIRONMENT.items():
         _session_environment.setenv(name, value)
+    # The local engine's SQL translation cache goes to a folder of this session, not ~/.cache.
+    _session_environment.setenv("BEDROCK_COST_CACHE_DIR", tempfile.mkdtemp(prefix="bedrock-cost-sql-"))
     _session_environment.delenv("AWS_PROFILE", raising=False)
 
 

@@ -13,12 +13,13 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bedrock_cost.tag_key_option import SQL_SAFE_TAG_KEY_RE
+
 CONTEXT_KEY = "bedrock-cost-tracker"
 """Key under ``context`` in ``cdk.json`` holding the config (inline) or ``{"config_file": ...}``."""
 
 _REGION_RE = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _TAG_KEY_RE = re.compile(r"^[A-Za-z0-9_.:/=+\-@ ]{1,128}$")
-_SQL_SAFE_TAG_KEY_RE = re.compile(r"^[A-Za-z0-9_.:/=+\-@]{1,128}$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 
@@ -391,8 +392,8 @@ class Config(_Strict):
         # These keys are rendered into Athena view SQL as quoted literals: keep them to
         # a character set that needs no escaping.
         for key in value:
-            if not _SQL_SAFE_TAG_KEY_RE.match(key):
-                raise ValueError(f"tag key {key!r} must match {_SQL_SAFE_TAG_KEY_RE.pattern}")
+            if not SQL_SAFE_TAG_KEY_RE.match(key):
+                raise ValueError(f"tag key {key!r} must match {SQL_SAFE_TAG_KEY_RE.pattern}")
         if len(set(value)) != len(value):
             raise ValueError("tag keys must be distinct")
         return value

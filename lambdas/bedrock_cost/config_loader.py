@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from bedrock_cost.config import _SQL_SAFE_TAG_KEY_RE, CONTEXT_KEY, Config
+from bedrock_cost.config import CONTEXT_KEY, Config
 from bedrock_cost.errors import ConfigError
 
 
@@ -49,17 +49,6 @@ def _unreasonable_number(data: Any, path: str = "") -> str | None:
         if not number.is_finite() or abs(number) >= Decimal(MAX_CONFIG_NUMBER):
             return f"{path or '(top level)'}: {data!r} is not a finite number below {MAX_CONFIG_NUMBER:.0e}"
     return None
-
-
-def parse_tag_keys_option(text: str, flag: str = "--tag-keys") -> list[str]:
-    """A comma-separated list of tag keys from the command line, each checked like ``report_tag_keys``."""
-    keys = [key.strip() for key in text.split(",") if key.strip()]
-    for key in keys:
-        if not _SQL_SAFE_TAG_KEY_RE.match(key):
-            raise ConfigError(f"{flag}: tag key {key!r} must match {_SQL_SAFE_TAG_KEY_RE.pattern}")
-    if len(set(keys)) != len(keys):
-        raise ConfigError(f"{flag}: tag keys must be distinct")
-    return keys
 
 
 def parse_config(data: Any, source: str = "config") -> Config:

@@ -18,7 +18,7 @@ import duckdb
 import pytest
 from trino_query_parser import parse_statement
 
-from bedrock_cost.adapters.duckdb_engine import athena_to_duckdb
+from bedrock_cost.adapters.duckdb_dialect import athena_to_duckdb
 from bedrock_cost.adapters.invocation_logs_duckdb import LOG_COLUMNS
 from bedrock_cost.billing.request_views import render_request_views, request_view_names
 from bedrock_cost.domain.identity import identify

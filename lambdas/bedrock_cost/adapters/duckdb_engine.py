@@ -3,21 +3,22 @@
 The deployed product reads CUR through a Glue table; locally a DuckDB view over the
 Parquet files plays that table, with the same columns and types (columns a file lacks
 become typed NULLs, as Athena returns them). The Athena views are then created from
-the very same SQL files, transpiled from the Athena dialect by sqlglot.
+the very same SQL files, transpiled from the Athena dialect by sqlglot
+(``duckdb_dialect``, which keeps the translations between commands).
 """
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import sqlglot
 
+from bedrock_cost.adapters.duckdb_dialect import athena_to_duckdb
 from bedrock_cost.billing.cur_schema import CUR_COLUMNS, PARTITION_COLUMN, REQUIRED_COLUMNS
 from bedrock_cost.billing.sql import RenderedQuery
 from bedrock_cost.billing.views import render_views
@@ -53,12 +54,6 @@ DECIMAL_38_10_LIMIT = 1e28
 def _quote_column(name: str) -> str:
     """Quote a column name read from a Parquet schema (any case, any characters)."""
     return '"' + name.replace('"', '""') + '"'
-
-
-@lru_cache(maxsize=256)
-def athena_to_duckdb(sql: str) -> str:
-    """Transpile one Athena (Trino) statement to DuckDB's dialect."""
-    return str(sqlglot.transpile(sql, read="athena", write="duckdb")[0])
 
 
 def _view_of(query_name: str) -> str:
@@ -209,23 +204,29 @@ class DuckDBEngine:
     def _check_numbers(self, cur_path: Path, scan: str, present: dict[str, str]) -> None:
         """NaN, infinities and values beyond ``DECIMAL(38,10)`` in a numeric CUR column are bad
         input named by file and column, not a cast error deep in a view. One aggregate pass
-        over the (few) numeric columns; the offending file is looked up only when needed."""
+        over the (few) numeric columns: the largest magnitude of each (DuckDB orders NaN above
+        every number, so a NaN is the maximum); bad values are counted, and the offending file
+        looked up, only when there are some."""
         columns = [column for column, glue_type in CUR_COLUMNS if glue_type == "double" and column in present]
         if not columns:
             return
 
-        def bad(column: str) -> str:
-            value = f"TRY_CAST({_quote_column(present[column])} AS DOUBLE)"
-            return f"(isnan({value}) OR isinf({value}) OR abs({value}) >= {DECIMAL_38_10_LIMIT})"
+        def value(column: str) -> str:
+            return f"TRY_CAST({_quote_column(present[column])} AS DOUBLE)"
 
-        counts = ", ".join(f"count(*) FILTER (WHERE {bad(column)})" for column in columns)
+        def bad(column: str) -> str:
+            v = value(column)
+            return f"(isnan({v}) OR isinf({v}) OR abs({v}) >= {DECIMAL_38_10_LIMIT})"
+
+        largest = ", ".join(f"max(abs({value(column)}))" for column in columns)
         try:
-            found = self._con.execute(f"SELECT {counts} FROM {scan}").fetchone() or ()
+            found = self._con.execute(f"SELECT {largest} FROM {scan}").fetchone() or ()
         except duckdb.Error as exc:
             raise UserError(f"--cur: cannot read Parquet under {cur_path}: {str(exc).splitlines()[0]}") from None
-        for column, count in zip(columns, found, strict=True):
-            if not count:
+        for column, magnitude in zip(columns, found, strict=True):
+            if magnitude is None or (math.isfinite(magnitude) and magnitude < DECIMAL_38_10_LIMIT):
                 continue
+            (count,) = self._con.execute(f"SELECT count(*) FILTER (WHERE {bad(column)}) FROM {scan}").fetchone() or (0,)
             where = self._first_file_with(bad(column)) or str(cur_path)
             raise UserError(
                 f"--cur: {where}: column {column} holds {count} value(s) that are NaN, infinite or beyond "

@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from bedrock_cost.adapters.duckdb_engine import athena_to_duckdb
+from bedrock_cost.adapters.duckdb_dialect import athena_to_duckdb
 from bedrock_cost.billing.sql import quote_identifier, render
 from bedrock_cost.errors import QueryError, UserError
 

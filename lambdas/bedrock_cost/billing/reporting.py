@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from bedrock_cost.billing.engine import QueryEngine
-from bedrock_cost.billing.sql import USAGE_SUMS, quote_identifier, render, tag_value_sql
+from bedrock_cost.billing.sql import USAGE_SUMS, quote_identifier, render, tag_value_sql, usage_classification_sql
 from bedrock_cost.errors import UserError
 
 GROUP_EXPRESSIONS: dict[str, str] = {
@@ -107,7 +107,11 @@ def _int(value: Any) -> int:
 
 
 def report_fragments(engine: QueryEngine) -> dict[str, str]:
-    return {"database": quote_identifier(engine.database), "usage_sums": USAGE_SUMS}
+    return {
+        "database": quote_identifier(engine.database),
+        "usage_sums": USAGE_SUMS,
+        "usage_classification": usage_classification_sql(),
+    }
 
 
 def _fold_by_user(rows: list[CostRow]) -> list[CostRow]:
@@ -145,7 +149,9 @@ def build_cost_report(engine: QueryEngine, period: str, by: str, *, with_adjustm
     group_by = parse_group_by(by)
     source = "bedrock_line_items" if group_by.key in MODEL_KEYS else "bedrock_line_items_base"
     fragments = {**report_fragments(engine), "group_expr": group_by.expression, "source_view": source}
-    rows = engine.query(render("reports/cost_by", fragments, {**group_by.values, "period": period}))
+    # A tag key sums line items before classifying them (one scan, no per-row string work).
+    query = "reports/cost_by_tag" if group_by.key.startswith("tag:") else "reports/cost_by"
+    rows = engine.query(render(query, fragments, {**group_by.values, "period": period}))
     cost_rows = [
         CostRow(
             group=str(row["group_key"]),

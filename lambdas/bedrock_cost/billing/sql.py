@@ -188,6 +188,11 @@ USAGE_SUMS = (
 """The money and token sums every aggregate view and report shares."""
 
 
+def usage_classification_sql() -> str:
+    """The shared usage-classification CTEs (``queries/fragments/usage_classification.sql``)."""
+    return load_sql("fragments/usage_classification").strip()
+
+
 def view_fragments(database: str, table: str, tag_keys: Sequence[str]) -> dict[str, Fragment]:
     """Every ``{{…}}`` a view or report may use, built from validated config."""
     columns = [tag_column(k) for k in tag_keys]
@@ -208,6 +213,7 @@ def view_fragments(database: str, table: str, tag_keys: Sequence[str]) -> dict[s
         "table": quote_identifier(table),
         "model_alias_rows": model_alias_rows(),
         "usage_sums": USAGE_SUMS,
+        "usage_classification": usage_classification_sql(),
         "tag_columns": "".join(f"{expr},\n  " for expr in tag_value_exprs),
         "tag_value_of_k": tag_value_sql("k.tag_key"),
         "tag_value": tag_value_sql,

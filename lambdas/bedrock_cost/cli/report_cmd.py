@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     if args.period is not None:
         parse_period(args.period)
     from bedrock_cost.cli.safe_output import check_output_path, terminal_safe, write_text_atomic
-    from bedrock_cost.config_loader import parse_tag_keys_option
+    from bedrock_cost.tag_key_option import parse_tag_keys_option
 
     inputs = [path for path in (args.cur, args.config) if path is not None]
     if args.out is not None:
