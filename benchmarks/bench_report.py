@@ -51,6 +51,9 @@ SYNTH_SOURCES = (
     ROOT / "lambdas" / "bedrock_cost" / "sample_data" / "cur_generator.py",
     ROOT / "lambdas" / "bedrock_cost" / "sample_data" / "_cur_catalog.py",
     ROOT / "lambdas" / "bedrock_cost" / "sample_data" / "_cur_tags.py",
+    ROOT / "lambdas" / "bedrock_cost" / "sample_data" / "_cur_other_rows.py",
+    ROOT / "lambdas" / "bedrock_cost" / "sample_data" / "_cur_spread.py",
+    ROOT / "lambdas" / "bedrock_cost" / "sample_data" / "cur_catalog.json",
 )
 TARGET_SPEEDUP = 20.0
 TARGET_CPU_RATIO = 1.3
