@@ -13,6 +13,8 @@ Built into the single-account stack when the config has ``organization:``:
 * **event bus** ``bedrock-cost-tracker``: ``events:PutEvents`` from the organisation
   only. Rules: Bedrock tag events of this account's other regions -> tag enforcer;
   alert events (our own envelope, CloudWatch alarm state changes) -> alert topic.
+* **Glue table** ``bedrock_org_estimates``: the members' estimate records in Athena, in
+  the CUR database (account and region are in each object's path: ``"$path"``).
 * **OAM sink**: organisation accounts may link metrics and log groups, so the dashboard
   in this account reads every member.
 * **StackSets** (service-managed, auto-deployment on): the collector in the home region
@@ -38,7 +40,7 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from bedrock_cost.config import Config, Organization
-from infra.estimator import CALIBRATION_PREFIX, PRICING_PREFIX
+from infra.estimator import CALIBRATION_PREFIX, ESTIMATE_COLUMNS, ESTIMATES_PREFIX, PRICING_PREFIX
 from infra.lambda_function import shared_code
 from infra.org_collector import (
     COLLECTOR_STACK_NAME,
@@ -50,8 +52,10 @@ from infra.org_collector import (
     TAG_ENFORCER_ROLE,
     tag_event_pattern,
 )
+from infra.storage import external_table, json_storage
 
 CENTRAL_BUS_NAME: Final = "bedrock-cost-tracker"
+ORG_ESTIMATES_TABLE: Final = "bedrock_org_estimates"
 CODE_PREFIX: Final = "collector"
 ALERT_SOURCE: Final = "bedrock-cost-tracker"
 STACKSET_TEMPLATE_LIMIT: Final = 51_200
@@ -111,6 +115,7 @@ class OrganizationHub(Construct):
         self.records_bucket = self._bucket("Records", logs_bucket, "org-records-bucket/")
         self.artifacts_bucket = self._bucket("Artifacts", logs_bucket, "org-artifacts-bucket/")
         self._records_policy()
+        self.org_estimates_table = self._org_estimates_table(tracker)
         self._artifacts_policy()
         self._share_prices(tracker)
         self._share_alert_topic(tracker)
@@ -176,6 +181,29 @@ class OrganizationHub(Construct):
                 resources=own_prefixes,
                 conditions=_org_principal(self._org.organization_id, f"{ROLE_PREFIX}*"),
             )
+        )
+
+    def _org_estimates_table(self, tracker: Any) -> Any:
+        """Every member's estimate records, one table: the records' own columns, read from
+        ``estimates/`` and everything below it. Not partitioned: member account ids are not
+        known at synth time (partition projection needs them, or a filter in every query),
+        and 30 days of hourly records per account are megabytes. ``"$path"`` names the
+        account (``account=<id>``) and the region (``region=<name>``) of each row."""
+        analytics = tracker.analytics
+        location = f"s3://{self.records_bucket.bucket_name}/{ESTIMATES_PREFIX}/"
+        return external_table(
+            self,
+            "OrgEstimatesTable",
+            database=analytics.database,
+            database_name=analytics.database_name,
+            table_input={
+                "name": ORG_ESTIMATES_TABLE,
+                "description": "Near-real-time Bedrock cost estimate of every member account (clock: estimate); "
+                'account and region from "$path"',
+                "parameters": {"classification": "json"},
+            },
+            columns=ESTIMATE_COLUMNS,
+            storage=json_storage(location, {"ignore.malformed.json": "false", "case.insensitive": "false"}),
         )
 
     def _artifacts_policy(self) -> None:

@@ -13,7 +13,8 @@ from cfnlint.api import ManualArgs, lint_file  # type: ignore[import-untyped]
 
 from app import MEMBERS_DIR, STACK_NAME, build_app
 from bedrock_cost.config import CONTEXT_KEY
-from infra.org_central import CENTRAL_BUS_NAME, STACKSET_TEMPLATE_LIMIT
+from infra.estimator import ESTIMATE_COLUMNS
+from infra.org_central import CENTRAL_BUS_NAME, ORG_ESTIMATES_TABLE, STACKSET_TEMPLATE_LIMIT
 from infra.org_collector import COLLECTOR_STACK_NAME, ESTIMATOR_ROLE, FORWARDER_STACK_NAME, TAG_ENFORCER_ROLE
 from tests.infra.synth_support import SKIP_BUNDLING
 
@@ -133,6 +134,20 @@ def test_collector_code_is_readable_by_the_organisation_and_copied_from_the_stac
     # The key is the stack's own code asset, so a code change publishes a new object
     assets = _load(org_out / f"{STACK_NAME}.assets.json")["files"]
     assert code_key.removeprefix("collector/").removesuffix(".zip") in assets
+
+
+def test_members_estimate_records_are_one_athena_table_over_the_records_bucket(central: Template) -> None:
+    (table,) = central.find_resources(
+        "AWS::Glue::Table", {"Properties": {"TableInput": {"Name": ORG_ESTIMATES_TABLE}}}
+    ).values()
+    descriptor = table["Properties"]["TableInput"]["StorageDescriptor"]
+    # Every member's records (estimates/account=<id>/...), read with the records' own columns
+    location = json.dumps(descriptor["Location"])
+    assert "OrganizationRecords" in location
+    assert location.endswith('"/estimates/"]]}')
+    assert [c["Name"] for c in descriptor["Columns"]] == [name for name, _ in ESTIMATE_COLUMNS]
+    assert "PartitionKeys" not in table["Properties"]["TableInput"]
+    assert descriptor["SerdeInfo"]["SerializationLibrary"] == "org.openx.data.jsonserde.JsonSerDe"
 
 
 def test_central_bus_admits_the_organisation_and_routes_tag_and_alert_events(central: Template) -> None:
