@@ -134,6 +134,10 @@ class DuckDBEngine:
         con = duckdb.connect(":memory:")
         con.execute(f"SET memory_limit = '{memory_limit}'")
         con.execute("SET preserve_insertion_order = false")
+        # No progress bar (it would write to the terminal a report may be printing to), and
+        # Parquet footers read once for the schema check, the numeric check and the query.
+        con.execute("SET enable_progress_bar = false")
+        con.execute("SET enable_object_cache = true")
         if threads is not None:
             con.execute(f"SET threads = {int(threads)}")
         engine = cls(con, files, LOCAL_DATABASE)
