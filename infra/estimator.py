@@ -83,6 +83,37 @@ ESTIMATE_COLUMNS: Final[tuple[tuple[str, str], ...]] = (
 """Columns of the JSON records (``region`` is the partition column, taken from the path)."""
 
 
+def estimate_records_table(
+    scope: Construct,
+    construct_id: str,
+    analytics: CurAnalytics,
+    *,
+    name: str,
+    description: str,
+    location: str,
+    parameters: dict[str, str] | None = None,
+    partition_keys: list[glue.CfnTable.ColumnProperty] | None = None,
+) -> glue.CfnTable:
+    """A JSON-lines Glue table of estimate records (``ESTIMATE_COLUMNS``) in the CUR database:
+    the stack's own (``bedrock_estimates``) and, in organisation mode, every member's."""
+    table_input: dict[str, object] = {
+        "name": name,
+        "description": description,
+        "parameters": {"classification": "json", **(parameters or {})},
+    }
+    if partition_keys:
+        table_input["partition_keys"] = partition_keys
+    return external_table(
+        scope,
+        construct_id,
+        database=analytics.database,
+        database_name=analytics.database_name,
+        table_input=table_input,
+        columns=ESTIMATE_COLUMNS,
+        storage=json_storage(location, {"ignore.malformed.json": "false", "case.insensitive": "false"}),
+    )
+
+
 def grant_metric_and_profile_reads(scope: Construct, role: iam.IRole, regions: Sequence[str]) -> list[str]:
     """The estimator's read permissions, shared by the stack's estimator and the member collector.
 
@@ -278,29 +309,24 @@ class Estimator(Construct):
             f"s3://${{Bucket}}/{ESTIMATES_PREFIX}/dt=${{!dt}}/region=${{!region}}/",
             {"Bucket": self.bucket.bucket_name},
         )
-        return external_table(
+        return estimate_records_table(
             self,
             "EstimatesTable",
-            database=analytics.database,
-            database_name=analytics.database_name,
-            table_input={
-                "name": ESTIMATES_TABLE,
-                "description": "Near-real-time Bedrock cost estimate (clock: estimate), one row per hour, "
-                "ModelId and token kind",
-                "parameters": {
-                    "classification": "json",
-                    "projection.enabled": "true",
-                    "projection.dt.type": "date",
-                    "projection.dt.format": "yyyy-MM-dd",
-                    "projection.dt.range": f"NOW-{ESTIMATE_RETENTION_DAYS}DAYS,NOW",
-                    "projection.dt.interval": "1",
-                    "projection.dt.interval.unit": "DAYS",
-                    "projection.region.type": "enum",
-                    "projection.region.values": ",".join(config.regions),
-                    "storage.location.template": template,
-                },
-                "partition_keys": string_partitions("dt", "region"),
+            analytics,
+            name=ESTIMATES_TABLE,
+            description="Near-real-time Bedrock cost estimate (clock: estimate), one row per hour, "
+            "ModelId and token kind",
+            location=location,
+            parameters={
+                "projection.enabled": "true",
+                "projection.dt.type": "date",
+                "projection.dt.format": "yyyy-MM-dd",
+                "projection.dt.range": f"NOW-{ESTIMATE_RETENTION_DAYS}DAYS,NOW",
+                "projection.dt.interval": "1",
+                "projection.dt.interval.unit": "DAYS",
+                "projection.region.type": "enum",
+                "projection.region.values": ",".join(config.regions),
+                "storage.location.template": template,
             },
-            columns=ESTIMATE_COLUMNS,
-            storage=json_storage(location, {"ignore.malformed.json": "false", "case.insensitive": "false"}),
+            partition_keys=string_partitions("dt", "region"),
         )

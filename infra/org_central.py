@@ -40,7 +40,7 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from bedrock_cost.config import Config, Organization
-from infra.estimator import CALIBRATION_PREFIX, ESTIMATE_COLUMNS, ESTIMATES_PREFIX, PRICING_PREFIX
+from infra.estimator import CALIBRATION_PREFIX, ESTIMATES_PREFIX, PRICING_PREFIX, estimate_records_table
 from infra.lambda_function import shared_code
 from infra.org_collector import (
     COLLECTOR_STACK_NAME,
@@ -52,7 +52,6 @@ from infra.org_collector import (
     TAG_ENFORCER_ROLE,
     tag_event_pattern,
 )
-from infra.storage import external_table, json_storage
 
 CENTRAL_BUS_NAME: Final = "bedrock-cost-tracker"
 ORG_ESTIMATES_TABLE: Final = "bedrock_org_estimates"
@@ -191,19 +190,14 @@ class OrganizationHub(Construct):
         account (``account=<id>``) and the region (``region=<name>``) of each row."""
         analytics = tracker.analytics
         location = f"s3://{self.records_bucket.bucket_name}/{ESTIMATES_PREFIX}/"
-        return external_table(
+        return estimate_records_table(
             self,
             "OrgEstimatesTable",
-            database=analytics.database,
-            database_name=analytics.database_name,
-            table_input={
-                "name": ORG_ESTIMATES_TABLE,
-                "description": "Near-real-time Bedrock cost estimate of every member account (clock: estimate); "
-                'account and region from "$path"',
-                "parameters": {"classification": "json"},
-            },
-            columns=ESTIMATE_COLUMNS,
-            storage=json_storage(location, {"ignore.malformed.json": "false", "case.insensitive": "false"}),
+            analytics,
+            name=ORG_ESTIMATES_TABLE,
+            description="Near-real-time Bedrock cost estimate of every member account (clock: estimate); "
+            'account and region from "$path"',
+            location=location,
         )
 
     def _artifacts_policy(self) -> None:

@@ -10,6 +10,7 @@ import pytest
 from moto import mock_aws
 
 from bedrock_cost.adapters.request_ledger_store import Increment, LedgerStore, counter_key
+from bedrock_cost.demo.state_table import create_state_table
 
 pytestmark = pytest.mark.integration
 
@@ -18,16 +19,7 @@ pytestmark = pytest.mark.integration
 def store() -> Iterator[tuple[LedgerStore, Any]]:
     with mock_aws():
         db = boto3.client("dynamodb", region_name="us-east-1")
-        db.create_table(
-            TableName="ledger",
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        yield LedgerStore(db, "ledger"), db
+        yield LedgerStore(db, create_state_table(db, "ledger")), db
 
 
 def _inc(request_id: str, day: str, micro: int, user: str = "ana") -> Increment:
