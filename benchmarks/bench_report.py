@@ -47,14 +47,16 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 DATA = HERE / "data"
 RESULTS = HERE / "results"
-SYNTH_SOURCES = (
-    ROOT / "lambdas" / "bedrock_cost" / "sample_data" / "cur_generator.py",
-    ROOT / "lambdas" / "bedrock_cost" / "sample_data" / "_cur_catalog.py",
-    ROOT / "lambdas" / "bedrock_cost" / "sample_data" / "_cur_tags.py",
-    ROOT / "lambdas" / "bedrock_cost" / "sample_data" / "_cur_other_rows.py",
-    ROOT / "lambdas" / "bedrock_cost" / "sample_data" / "_cur_spread.py",
-    ROOT / "lambdas" / "bedrock_cost" / "sample_data" / "cur_catalog.json",
+SYNTH_SOURCES = tuple(
+    sorted(
+        path
+        for pattern in ("cur_*", "_cur_*")
+        for path in (ROOT / "lambdas" / "bedrock_cost" / "sample_data").glob(pattern)
+        if path.suffix in (".py", ".json")
+    )
 )
+"""Every file of the CUR generator (its module, its ``_cur_*`` parts and its data): a change
+to any of them regenerates the cached exports."""
 TARGET_SPEEDUP = 20.0
 TARGET_CPU_RATIO = 1.3
 TARGET_RSS_MB = 1024.0

@@ -74,8 +74,9 @@ FAILURE_ONLY = {
     "TagsAdded",
 }
 """Published only when the estimator is behind or a region failed (the demo's catch-up runs
-are behind by design), or when an ingest batch holds malformed or unpriced records; billed
-for ``FAILURE_HOURS`` a month, not every hour."""
+are behind by design), when an ingest batch holds malformed or unpriced records, or when a
+tag-enforcer run sent an alert or added a tag; billed for ``FAILURE_HOURS`` a month, not
+every hour."""
 FAILURE_HOURS = 10
 HANDLER_HOURS = {
     # hours a month a series of this handler receives data

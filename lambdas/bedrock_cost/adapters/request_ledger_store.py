@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -180,21 +180,29 @@ class LedgerStore:
                 request = dict(response.get("UnprocessedKeys") or {})
         return out
 
-    def _month_days(self, pk: str, month_sk: str) -> list[int]:
+    def _query(self, condition: str, values: dict[str, Any], **extra: Any) -> Iterator[dict[str, Any]]:
+        """Every item of one strongly consistent Query, page after page."""
         request: dict[str, Any] = {
             "TableName": self._table,
-            "KeyConditionExpression": "pk = :p AND begins_with(sk, :m)",
-            "ExpressionAttributeValues": {":p": {"S": pk}, ":m": {"S": month_sk + "-"}},
-            "ProjectionExpression": "cost_micro_usd",
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
             "ConsistentRead": True,
+            **extra,
         }
-        days: list[int] = []
         while True:
             response = self._db.query(**request)
-            days += [int(item["cost_micro_usd"]["N"]) for item in response["Items"]]
+            yield from response["Items"]
             if "LastEvaluatedKey" not in response:
-                return days
+                return
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def _month_days(self, pk: str, month_sk: str) -> list[int]:
+        items = self._query(
+            "pk = :p AND begins_with(sk, :m)",
+            {":p": {"S": pk}, ":m": {"S": month_sk + "-"}},
+            ProjectionExpression="cost_micro_usd",
+        )
+        return [int(item["cost_micro_usd"]["N"]) for item in items]
 
     def note_subjects(self, members_by_day: Mapping[str, Iterable[str]]) -> None:
         """Add ``subject=value`` members to each day's set (``ADD`` to a string set: a retry or a
@@ -242,27 +250,15 @@ class LedgerStore:
         self._db.delete_item(TableName=self._table, Key={"pk": {"S": BLOCKS_PK}, "sk": {"S": user}})
 
     def blocks(self) -> list[dict[str, str]]:
-        out: list[dict[str, str]] = []
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "pk = :b",
-            "ExpressionAttributeValues": {":b": {"S": BLOCKS_PK}},
-            "ConsistentRead": True,
-        }
-        while True:
-            response = self._db.query(**request)
-            out += [
-                {
-                    "user": i["sk"]["S"],
-                    "period": i["period"]["S"],
-                    "principal": i["principal"]["S"],
-                    "state": i.get("state", {"S": "blocked"})["S"],
-                }
-                for i in response["Items"]
-            ]
-            if "LastEvaluatedKey" not in response:
-                return out
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return [
+            {
+                "user": i["sk"]["S"],
+                "period": i["period"]["S"],
+                "principal": i["principal"]["S"],
+                "state": i.get("state", {"S": "blocked"})["S"],
+            }
+            for i in self._query("pk = :b", {":b": {"S": BLOCKS_PK}})
+        ]
 
 
 class PrincipalDeny:

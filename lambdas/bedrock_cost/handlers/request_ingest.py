@@ -36,7 +36,7 @@ from bedrock_cost.domain.log_subscription import decode
 from bedrock_cost.domain.model_catalog import load_model_catalog
 from bedrock_cost.domain.model_resolution import InMemoryProfileDirectory, ProfileDirectory
 from bedrock_cost.domain.pricing import PriceCatalog, load_bundled_layer
-from bedrock_cost.domain.request_budgets import Budget, Period, counter_keys, evaluate, period_ended, period_of
+from bedrock_cost.domain.request_budgets import Budget, counter_keys, evaluate, period_ended, period_of
 from bedrock_cost.domain.request_pricing import price_usage, to_micro_usd
 from bedrock_cost.domain.request_report import ModelResolver
 from bedrock_cost.domain.slow_burn import DEFAULT_SIGMAS, history_days, judge
@@ -102,7 +102,6 @@ def _build() -> Adapters:
 
 
 wiring: LazyWiring[Adapters] = LazyWiring(_build)
-PERIODS: tuple[Period, ...] = ("day", "month")
 
 
 @dataclass
@@ -139,13 +138,11 @@ def run_ingest(event: Any, deps: Adapters, settings: IngestSettings) -> IngestRe
         resolved = resolver(record.model_id)
         cost = price_usage(record.usage, resolved, deps.catalog, tier=record.tier, long_context=record.long_context)
         keys = counter_keys(who, record.metadata, resolved.tags)
-        day = period_of("day", record.timestamp)
+        day, month = period_of("day", record.timestamp), period_of("month", record.timestamp)
         # One counter per subject value and day: a month's total is the sum of its days (one
         # Query), so a request costs half the transactional writes a month counter would add.
         counters = [counter_key(subject, value, day) for subject, value in keys]
-        for subject, value in keys:
-            for period in PERIODS:
-                touched.add((subject, value, period_of(period, record.timestamp)))
+        touched.update((subject, value, period) for subject, value in keys for period in (day, month))
         unpriced = 0 if cost.priced else 1
         result.unpriced += unpriced
         increments.setdefault(
