@@ -40,21 +40,38 @@ def register(subparsers: Any) -> None:
     athena = parser.add_argument_group("athena engine")
     athena.add_argument("--workgroup", help="Athena workgroup of the deployed stack")
     athena.add_argument("--database", default="bedrock_cost", help="Glue database holding the views")
+    athena.add_argument("--table", help="the CUR 2.0 table (default: the config's athena.table, else cur2)")
     athena.add_argument("--region", help="AWS region of the workgroup")
 
 
-def _open_engine(args: argparse.Namespace, tag_keys: list[str]) -> Any:
+def _open_engine(args: argparse.Namespace, tag_keys: list[str], config: Any = None) -> Any:
     if args.engine == "athena":
         if not args.workgroup or not args.region:
             raise UserError("--engine athena needs --workgroup and --region (see the stack outputs)")
         from bedrock_cost.adapters.athena import AthenaEngine
 
+        _refuse_legacy_cur(args, config)
         return AthenaEngine(workgroup=args.workgroup, database=args.database, region=args.region)
     if args.cur is None:
         raise UserError("--cur: required with the duckdb engine (a CUR 2.0 export folder or Parquet file)")
     from bedrock_cost.adapters.duckdb_engine import DuckDBEngine
 
     return DuckDBEngine.open(args.cur, tag_keys)
+
+
+def _refuse_legacy_cur(args: argparse.Namespace, config: Any) -> None:
+    """A deployed table over a legacy CUR reports $0: refuse it in one line (two read calls)."""
+    import boto3
+    from botocore.config import Config as BotoConfig
+
+    from bedrock_cost.adapters.cur_table_location import refuse_legacy_cur
+
+    table = args.table or (config.athena.table if config is not None else "cur2")
+    # One attempt each: the check is advisory, an outage must not add retries' worth of waiting.
+    boto_config = BotoConfig(retries={"mode": "standard", "max_attempts": 1}, connect_timeout=5, read_timeout=10)
+    glue = boto3.client("glue", region_name=args.region, config=boto_config)
+    s3 = boto3.client("s3", region_name=args.region, config=boto_config)
+    refuse_legacy_cur(glue, s3, database=args.database, table=table)
 
 
 def _resolve_period(args: argparse.Namespace, engine: Any) -> str:
@@ -120,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
 
         config = load_config_file(args.config)
         tag_keys = list(config.report_tag_keys)
-    engine = _open_engine(args, tag_keys)
+    engine = _open_engine(args, tag_keys, config)
     try:
         period = _resolve_period(args, engine)
         if args.format == "html":
