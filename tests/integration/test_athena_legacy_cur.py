@@ -115,6 +115,13 @@ def test_the_table_comes_from_the_option(account: Account, capsys: pytest.Captur
     assert "s3://cur-bucket/old/report/data/ holds a legacy CUR" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("table", ["Bad-Name", "x y", ""])
+def test_a_bad_table_name_is_bad_input(table: str, capsys: pytest.CaptureFixture[str]):
+    argv = ["report", "--engine", "athena", "--workgroup", "wg", "--region", REGION, "--table", table]
+    assert main(argv) == 2
+    assert "--table" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("url", "parts"),
     [

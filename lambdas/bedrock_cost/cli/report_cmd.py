@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ from bedrock_cost.cli.options import add_command
 from bedrock_cost.errors import UserError
 
 DEFAULT_TAG_KEYS = ("team", "project", "environment")
+_TABLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,254}$")
+"""A Glue table name as the config accepts it (``athena.table``)."""
 
 
 def register(subparsers: Any) -> None:
@@ -66,7 +69,9 @@ def _refuse_legacy_cur(args: argparse.Namespace, config: Any) -> None:
 
     from bedrock_cost.adapters.cur_table_location import refuse_legacy_cur
 
-    table = args.table or (config.athena.table if config is not None else "cur2")
+    table = args.table if args.table is not None else (config.athena.table if config is not None else "cur2")
+    if not _TABLE_NAME.match(table):
+        raise UserError(f"--table: {table!r} is not a Glue table name (lower-case letters, digits, '_')")
     # One attempt each: the check is advisory, an outage must not add retries' worth of waiting.
     boto_config = BotoConfig(retries={"mode": "standard", "max_attempts": 1}, connect_timeout=5, read_timeout=10)
     glue = boto3.client("glue", region_name=args.region, config=boto_config)
