@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bedrock_cost.glue_names import GLUE_NAME_PATTERN
 from bedrock_cost.tag_key_option import SQL_SAFE_TAG_KEY_RE
 
 CONTEXT_KEY = "bedrock-cost-tracker"
@@ -84,8 +85,8 @@ class CurSource(_Strict):
 class AthenaSettings(_Strict):
     """Athena workgroup limits: the cutoff is what stops a runaway query costing dollars."""
 
-    database: str = Field(default="bedrock_cost", pattern=r"^[a-z_][a-z0-9_]{0,254}$")
-    table: str = Field(default="cur2", pattern=r"^[a-z_][a-z0-9_]{0,254}$")
+    database: str = Field(default="bedrock_cost", pattern=GLUE_NAME_PATTERN)
+    table: str = Field(default="cur2", pattern=GLUE_NAME_PATTERN)
     bytes_scanned_cutoff_mb: int = Field(default=10_240, ge=10, le=10_000_000)
     results_retention_days: int = Field(default=30, ge=1, le=3650)
 

@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 
 from bedrock_cost.adapters.duckdb_dialect import athena_to_duckdb
+from bedrock_cost.billing.cur_layout import period_folder
 from bedrock_cost.billing.cur_schema import CUR_COLUMNS, PARTITION_COLUMN, REQUIRED_COLUMNS
 from bedrock_cost.billing.sql import RenderedQuery
 from bedrock_cost.billing.views import render_views
@@ -30,9 +31,6 @@ _DUCK_TYPES = {
     "double": "DOUBLE",
     "map<string,string>": "MAP(VARCHAR, VARCHAR)",
 }
-_PERIOD_DIR = re.compile(r"^billing_period=(\d{4}-\d{2})$", re.IGNORECASE)
-_YEAR_DIR = re.compile(r"^year=(\d{4})$", re.IGNORECASE)
-_MONTH_DIR = re.compile(r"^month=(\d{1,2})$", re.IGNORECASE)
 _COMMENT = re.compile(r"--[^\n]*")
 _LEGACY_TAG = re.compile(r"^resource_tags_user_(.+)$", re.IGNORECASE)
 _LEGACY_PRODUCT_KEYS = (
@@ -65,17 +63,11 @@ def _view_of(query_name: str) -> str:
 def _period_of(path: Path) -> tuple[str, Path] | None:
     """The billing period a file's folders name, with the folder that names it.
 
-    CUR 2.0: ``BILLING_PERIOD=YYYY-MM``; legacy CUR: ``year=YYYY/month=M``.
+    CUR 2.0: ``BILLING_PERIOD=YYYY-MM``; legacy CUR: ``year=YYYY/month=M`` (the rule:
+    :func:`bedrock_cost.billing.cur_layout.period_folder`).
     """
-    parts = path.parts
-    for i, part in enumerate(parts):
-        if m := _PERIOD_DIR.match(part):
-            return m.group(1), Path(*parts[: i + 1])
-        if (y := _YEAR_DIR.match(part)) and i + 1 < len(parts) and (mo := _MONTH_DIR.match(parts[i + 1])):
-            month = int(mo.group(1))
-            if 1 <= month <= 12:
-                return f"{y.group(1)}-{month:02d}", Path(*parts[: i + 2])
-    return None
+    found = period_folder(path.parts)
+    return None if found is None else (found.period, Path(*path.parts[: found.depth]))
 
 
 def find_parquet_files(path: Path) -> list[Path]:

@@ -13,13 +13,44 @@ folders, and no legacy CUR writes ``BILLING_PERIOD=`` ones.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 Layout = Literal["cur2", "legacy", "unknown"]
 
-_CUR2_FOLDER = re.compile(r"(?:^|/)BILLING_PERIOD=\d{4}-\d{2}/")
-_LEGACY_FOLDERS = re.compile(r"(?:^|/)year=\d{4}/month=\d{1,2}/")
+_PERIOD_DIR = re.compile(r"^billing_period=(\d{4}-\d{2})$", re.IGNORECASE)
+_YEAR_DIR = re.compile(r"^year=(\d{4})$", re.IGNORECASE)
+_MONTH_DIR = re.compile(r"^month=(\d{1,2})$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class PeriodFolder:
+    """Where a path's folders name its billing period."""
+
+    period: str
+    """``YYYY-MM``."""
+    depth: int
+    """How many leading parts of the path make the folder that names it."""
+    layout: Layout
+    """``cur2`` (``BILLING_PERIOD=YYYY-MM``) or ``legacy`` (``year=YYYY/month=M``)."""
+
+
+def period_folder(parts: Sequence[str]) -> PeriodFolder | None:
+    """The first folder among ``parts`` that names a billing period, or None.
+
+    One rule for both engines: the local engine reads periods from file paths with it, and
+    the Athena check tells a CUR 2.0 export from a legacy one by the same folders.
+    """
+    for i, part in enumerate(parts):
+        if m := _PERIOD_DIR.match(part):
+            return PeriodFolder(m.group(1), i + 1, "cur2")
+        if (y := _YEAR_DIR.match(part)) and i + 1 < len(parts) and (mo := _MONTH_DIR.match(parts[i + 1])):
+            month = int(mo.group(1))
+            if 1 <= month <= 12:
+                return PeriodFolder(f"{y.group(1)}-{month:02d}", i + 2, "legacy")
+    return None
+
 
 CUR2_EXPORT_HINT = (
     "create a CUR 2.0 export (Billing and Cost Management > Data Exports > Create > Standard data "
@@ -34,9 +65,10 @@ def export_layout(keys: Iterable[str]) -> Layout:
     ``year=/month=`` folders, else ``unknown`` (no keys, or neither shape: nothing to refuse)."""
     legacy = False
     for key in keys:
-        if _CUR2_FOLDER.search(key):
+        found = period_folder(key.split("/")[:-1])  # folders only, not the object's name
+        if found is not None and found.layout == "cur2":
             return "cur2"
-        legacy = legacy or bool(_LEGACY_FOLDERS.search(key))
+        legacy = legacy or found is not None
     return "legacy" if legacy else "unknown"
 
 

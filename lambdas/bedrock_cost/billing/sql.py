@@ -23,8 +23,10 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from bedrock_cost.glue_names import GLUE_NAME_PATTERN
+
 _IDENT_HOLE = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*(?:\(\s*(:[a-z_][a-z0-9_]*)\s*\)\s*)?\}\}")
-_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,254}$")
+_IDENTIFIER = re.compile(GLUE_NAME_PATTERN)
 _SAFE_LITERAL = re.compile(r"^[A-Za-z0-9 _.:/=+\-@()]{0,256}$")
 
 QUERIES_DIR_ENV = "BEDROCK_COST_QUERIES_DIR"

@@ -14,8 +14,6 @@ from bedrock_cost.cli.options import add_command
 from bedrock_cost.errors import UserError
 
 DEFAULT_TAG_KEYS = ("team", "project", "environment")
-_TABLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,254}$")
-"""A Glue table name as the config accepts it (``athena.table``)."""
 
 
 def register(subparsers: Any) -> None:
@@ -68,9 +66,12 @@ def _refuse_legacy_cur(args: argparse.Namespace, config: Any) -> None:
     from botocore.config import Config as BotoConfig
 
     from bedrock_cost.adapters.cur_table_location import refuse_legacy_cur
+    from bedrock_cost.config import AthenaSettings
+    from bedrock_cost.glue_names import GLUE_NAME_PATTERN
 
-    table = args.table if args.table is not None else (config.athena.table if config is not None else "cur2")
-    if not _TABLE_NAME.match(table):
+    settings = config.athena if config is not None else AthenaSettings()
+    table = args.table if args.table is not None else settings.table
+    if not re.match(GLUE_NAME_PATTERN, table):
         raise UserError(f"--table: {table!r} is not a Glue table name (lower-case letters, digits, '_')")
     # One attempt each: the check is advisory, an outage must not add retries' worth of waiting.
     boto_config = BotoConfig(retries={"mode": "standard", "max_attempts": 1}, connect_timeout=5, read_timeout=10)
